@@ -1,0 +1,57 @@
+"""Tasks: each belongs to exactly one user."""
+
+from datetime import datetime
+from typing import Annotated
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pymongo import ASCENDING, IndexModel
+
+from backend.apps.user.models import utcnow
+from backend.schemas import PartialUpdate
+
+TaskName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Task(Document):
+    owner_id: PydanticObjectId
+    name: str
+    completed: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "tasks"
+        indexes = [
+            # Serves "my tasks, oldest first" (the _id breaks ties within a millisecond).
+            IndexModel(
+                [("owner_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+                name="owner_created",
+            ),
+        ]
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TaskName
+    completed: bool = False
+
+
+class TaskUpdate(PartialUpdate):
+    name: TaskName | None = None
+    completed: bool | None = None
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: PydanticObjectId = Field(alias="_id")
+    name: str
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+async def delete_tasks_of(owner_id: PydanticObjectId) -> None:
+    await Task.find(Task.owner_id == owner_id).delete()

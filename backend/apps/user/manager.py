@@ -1,0 +1,114 @@
+"""The user manager: FastAPI Users' business logic plus this app's hooks and password policy."""
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Annotated, Any
+
+from beanie import PydanticObjectId
+from fastapi import Depends, Request
+from fastapi_users import exceptions, schemas
+from fastapi_users.password import PasswordHelperProtocol
+from fastapi_users_db_beanie import ObjectIDIDMixin
+
+from backend.apps.user.mail import MailSender
+from backend.apps.user.models import SuperuserCreate, User, UserDatabase, normalize_email
+from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper
+from backend.config import Settings
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length; the cap only bounds the work per request
+
+UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
+
+
+def derive_secret(master: str, purpose: str) -> str:
+    """A separate key per token kind, so no token can ever pass for another kind."""
+    return hmac.new(master.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
+    def __init__(
+        self,
+        user_db: UserDatabase,
+        password_helper: PasswordHelperProtocol,
+        *,
+        settings: Settings,
+        mailer: MailSender,
+        on_user_deleted: Sequence[UserDeletedHook] = (),
+    ) -> None:
+        super().__init__(user_db, password_helper)
+        self.reset_password_token_secret = derive_secret(settings.jwt_secret, "reset-password")
+        self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
+        self.mailer = mailer
+        self.on_user_deleted = on_user_deleted
+
+    async def validate_password(self, password: str, user: schemas.UC | User) -> None:
+        if len(password) < PASSWORD_MIN_LENGTH:
+            raise exceptions.InvalidPasswordException(
+                f"Password should be at least {PASSWORD_MIN_LENGTH} characters"
+            )
+        if len(password) > PASSWORD_MAX_LENGTH:
+            raise exceptions.InvalidPasswordException(
+                f"Password should be at most {PASSWORD_MAX_LENGTH} characters"
+            )
+
+    async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
+        if update_dict.get("email") is not None:
+            update_dict = {**update_dict, "email": normalize_email(update_dict["email"])}
+        return await super()._update(user, update_dict)
+
+    async def on_after_register(self, user: User, request: Request | None = None) -> None:
+        if not user.is_verified:
+            await self.request_verify(user, request)
+
+    async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
+        await self.mailer.send_verification(user, token)
+
+    async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
+        await self.mailer.send_password_reset(user, token)
+
+    async def on_after_delete(self, user: User, request: Request | None = None) -> None:
+        # After, not before: if a cleanup fails, what is left is unreachable data of a deleted
+        # user, never a user whose data is gone.
+        for hook in self.on_user_deleted:
+            await hook(user.id)
+
+
+async def get_user_db() -> AsyncIterator[UserDatabase]:
+    yield UserDatabase(User)
+
+
+def user_manager_dependency(
+    settings: Settings, mailer: MailSender, on_user_deleted: Sequence[UserDeletedHook] = ()
+) -> Callable[..., AsyncIterator[UserManager]]:
+    async def get_user_manager(
+        user_db: Annotated[UserDatabase, Depends(get_user_db)],
+        password_helper: Annotated[PasswordHelperProtocol, Depends(get_password_helper)],
+    ) -> AsyncIterator[UserManager]:
+        yield UserManager(
+            user_db,
+            password_helper,
+            settings=settings,
+            mailer=mailer,
+            on_user_deleted=on_user_deleted,
+        )
+
+    return get_user_manager
+
+
+async def ensure_superuser(settings: Settings, mailer: MailSender, email: str, password: str) -> bool:
+    """Create a verified superuser unless the address is taken; True when one was created.
+
+    Raises InvalidPasswordException when the password breaks the policy.
+    """
+    manager = UserManager(UserDatabase(User), get_password_helper(), settings=settings, mailer=mailer)
+    if await manager.user_db.get_by_email(email) is not None:
+        return False
+    try:
+        await manager.create(
+            SuperuserCreate(email=email, password=password, is_superuser=True, is_verified=True)
+        )
+    except exceptions.UserAlreadyExists:  # another worker created it a moment ago
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""The user document and the schemas the API reads and writes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from fastapi_users import exceptions, schemas
+from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
+from pydantic import ConfigDict, EmailStr, Field
+from pymongo.errors import DuplicateKeyError
+
+from backend.schemas import PartialUpdate
+
+
+def utcnow() -> datetime:
+    """Now, at the millisecond precision MongoDB stores, so an answer matches a later read."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def normalize_email(email: str) -> str:
+    # One account per address whatever its case. MongoDB's collation index would match
+    # case-insensitively on its own, mongomock ignores collations; storing and querying the
+    # lowercase form makes both behave the same.
+    return email.strip().lower()
+
+
+class User(BeanieBaseUser, Document):
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings(BeanieBaseUser.Settings):
+        name = "users"
+
+
+class UserRead(schemas.BaseUser[PydanticObjectId]):
+    created_at: datetime
+
+
+class UserCreate(schemas.CreateUpdateDictModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str
+
+
+class UserUpdate(PartialUpdate, schemas.BaseUserUpdate):
+    pass
+
+
+class SuperuserCreate(UserCreate):
+    """Used by the first-superuser bootstrap, never exposed over HTTP."""
+
+    is_superuser: bool
+    is_verified: bool
+
+
+class UserDatabase(BeanieUserDatabase[User]):
+    """FastAPI Users' Beanie adapter with normalised emails and field-level updates."""
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await super().get_by_email(normalize_email(email))
+
+    async def create(self, create_dict: dict[str, Any]) -> User:
+        create_dict = {**create_dict, "email": normalize_email(create_dict["email"])}
+        try:
+            return await super().create(create_dict)
+        except DuplicateKeyError:  # lost a race with a concurrent registration
+            raise exceptions.UserAlreadyExists() from None
+
+    async def update(self, user: User, update_dict: dict[str, Any]) -> User:
+        # $set only the changed fields: the stock adapter's save() replaces the whole
+        # document, which undoes concurrent changes and re-creates a user deleted meanwhile.
+        if "email" in update_dict:
+            update_dict = {**update_dict, "email": normalize_email(update_dict["email"])}
+        try:
+            await user.set(update_dict)
+        except DuplicateKeyError:
+            raise exceptions.UserAlreadyExists() from None
+        return user

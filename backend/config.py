@@ -1,0 +1,136 @@
+"""Settings: the one home of every configurable value, read from the environment.
+
+`load_settings()` is what the running app uses: it validates the environment and, in
+development only, fills the JWT secret from (or into) the git-ignored data folder.
+"""
+
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Realm's rule for a Custom JWT signing key.
+REALM_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,512}$")
+# Values that appear in docs and examples; a server signing with one of them is forgeable.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "change-me-to-a-long-random-string-of-48-characters",
+        "changeme-changeme-changeme-changeme",
+        "your-secret-key-here-your-secret-key-here",
+        "secret-secret-secret-secret-secret-secret",
+    }
+)
+DEV_REALM_APP_ID = "farm-auth-dev"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a server that may start. The message is one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
+
+    environment: Literal["development", "production"] = "production"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = REPO_ROOT / "data"
+
+    mongodb_url: str | None = Field(None, validation_alias=AliasChoices("MONGODB_URL", "DB_URL"))
+    mongodb_db: str = Field("farmstack", validation_alias=AliasChoices("MONGODB_DB", "DB_NAME"), min_length=1)
+    mongodb_timeout_ms: int = Field(5000, ge=100)
+    embedded_db_bin: Path = REPO_ROOT / ".venv-db" / "bin" / "secantusd-py"
+
+    realm_app_id: str | None = None
+    jwt_secret_key: SecretStr | None = None
+    jwt_lifetime_seconds: int = Field(900, ge=5, le=86400)
+    cookie_secure: bool = True
+
+    first_superuser_email: str | None = None
+    first_superuser_password: SecretStr | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> "Settings":
+        if self.is_development:
+            return self
+        if not self.realm_app_id:
+            raise ValueError("REALM_APP_ID is required in production")
+        secret = self.jwt_secret_key.get_secret_value() if self.jwt_secret_key else ""
+        problem = secret_problem(secret)
+        if problem:
+            raise ValueError(f"JWT_SECRET_KEY {problem}; generate one with `make secret`")
+        return self
+
+    @property
+    def jwt_secret(self) -> str:
+        assert self.jwt_secret_key is not None, "use load_settings() or pass jwt_secret_key"
+        return self.jwt_secret_key.get_secret_value()
+
+    @property
+    def app_id(self) -> str:
+        return self.realm_app_id or DEV_REALM_APP_ID
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why `secret` may not sign production tokens, or None when it may."""
+    if not secret:
+        return "is missing"
+    if secret in KNOWN_DEFAULT_SECRETS:
+        return "is a published example value"
+    if not REALM_SECRET_PATTERN.fullmatch(secret):
+        return "must be 32-512 characters of A-Z a-z 0-9 _ - (Realm's rule)"
+    if len(set(secret)) < 10:
+        return "has too little variety to be random"
+    return None
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A per-checkout secret kept in the data folder, so restarts keep everyone logged in."""
+    path = data_dir / "jwt_secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"jwt_secret.{os.getpid()}.tmp")
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:  # link() publishes the whole file or fails: concurrent workers agree on one secret
+            os.link(draft, path)
+            logger.warning("JWT_SECRET_KEY is not set: generated a development secret in %s", path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment; raise ConfigError with a one-line reason."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).upper()
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where + ': ' if where else ''}{message}") from None
+    if settings.jwt_secret_key is None:
+        settings.jwt_secret_key = SecretStr(_development_secret(settings.data_dir))
+    return settings
+
+
+def load_settings_or_exit() -> Settings:
+    """For entry points: a configuration problem ends the process with one clear line."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise SystemExit(f"FARM Auth cannot start: {exc}") from None

@@ -1,0 +1,82 @@
+"""The FastAPI app. Run it with `make run`, or `uvicorn --factory backend.main:create_app`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_users.exceptions import InvalidPasswordException
+from pymongo import AsyncMongoClient
+
+from backend.apps.todo.models import Task, delete_tasks_of
+from backend.apps.todo.routers import get_todo_router
+from backend.apps.user.auth import build_auth
+from backend.apps.user.mail import LogMailSender
+from backend.apps.user.manager import ensure_superuser
+from backend.apps.user.models import User
+from backend.apps.user.routers import get_users_router
+from backend.config import Settings, load_settings_or_exit
+from backend.db import create_client, describe_url, init_db
+from backend.errors import add_error_handlers
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_MODELS = [User, Task]
+
+
+def configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("backend").setLevel(logging.INFO)
+
+
+def create_app(
+    settings: Settings | None = None, *, mongo_client: AsyncMongoClient[Any] | Any = None
+) -> FastAPI:
+    """Build the app. Tests pass their own settings and, for mongomock, their own client."""
+    configure_logging()
+    settings = settings or load_settings_or_exit()
+    mailer = LogMailSender(reveal_tokens=settings.is_development)
+    auth = build_auth(settings, mailer, on_user_deleted=(delete_tasks_of,))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = mongo_client or create_client(settings)
+        try:
+            await init_db(client[settings.mongodb_db], DOCUMENT_MODELS)
+            if settings.mongodb_url:
+                logger.info(
+                    "connected to %s, database %s", describe_url(settings.mongodb_url), settings.mongodb_db
+                )
+            await bootstrap_superuser()
+            yield
+        finally:
+            if mongo_client is None:
+                await client.close()
+
+    async def bootstrap_superuser() -> None:
+        email, password = settings.first_superuser_email, settings.first_superuser_password
+        if not (email and password):
+            return
+        try:
+            if await ensure_superuser(settings, mailer, email, password.get_secret_value()):
+                logger.info("created the first superuser %s", email)
+        except InvalidPasswordException as exc:
+            logger.error("FIRST_SUPERUSER_PASSWORD refused: %s", exc.reason)
+
+    app = FastAPI(
+        title="FARM Auth",
+        summary="The FARM stack todo app with user accounts and Realm-structured JWTs.",
+        lifespan=lifespan,
+    )
+    add_error_handlers(app)
+    app.include_router(get_users_router(auth))
+    app.include_router(get_todo_router(auth.current_active_user))
+
+    @app.get("/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        await User.get_pymongo_collection().database.command("ping")
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,67 @@
+"""Administrative commands: `python -m backend.manage create-superuser --email you@example.com`."""
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import os
+import sys
+
+from fastapi_users.exceptions import InvalidPasswordException
+
+from backend.apps.user.mail import LogMailSender
+from backend.apps.user.manager import ensure_superuser
+from backend.config import Settings, load_settings_or_exit
+from backend.db import create_client, init_db
+from backend.embedded_db import running_database
+from backend.main import DOCUMENT_MODELS
+
+
+async def create_superuser(settings: Settings, email: str, password: str) -> int:
+    client = create_client(settings)
+    try:
+        await init_db(client[settings.mongodb_db], DOCUMENT_MODELS)
+        mailer = LogMailSender(reveal_tokens=settings.is_development)
+        try:
+            created = await ensure_superuser(settings, mailer, email, password)
+        except InvalidPasswordException as exc:
+            print(f"password refused: {exc.reason}", file=sys.stderr)
+            return 1
+    finally:
+        await client.close()
+    print(f"created superuser {email}" if created else f"{email} already exists; nothing changed")
+    return 0
+
+
+def read_password() -> str:
+    if password := os.environ.get("FIRST_SUPERUSER_PASSWORD"):
+        return password
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Password (again): "):
+        sys.exit("the passwords differ")
+    return password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser(
+        "create-superuser",
+        help="create a verified superuser (password from FIRST_SUPERUSER_PASSWORD or a prompt)",
+    )
+    create.add_argument("--email", default=os.environ.get("FIRST_SUPERUSER_EMAIL"))
+    args = parser.parse_args(argv)
+    if not args.email:
+        parser.error("--email is required (or set FIRST_SUPERUSER_EMAIL)")
+
+    settings = load_settings_or_exit()
+    password = read_password()
+    with contextlib.ExitStack() as stack:
+        if not settings.mongodb_url:
+            url = stack.enter_context(running_database(settings.embedded_db_bin, settings.data_dir))
+            settings = settings.model_copy(update={"mongodb_url": url})
+        return asyncio.run(create_superuser(settings, args.email, password))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""`make run`: the API on http://HOST:PORT, on the embedded database unless MONGODB_URL is set."""
+
+import argparse
+import contextlib
+import logging
+import os
+
+import uvicorn
+
+from backend.config import load_settings_or_exit
+from backend.embedded_db import running_database
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    # Validated here, once, before the database starts: workers then read the same values
+    # (including a generated development secret).
+    settings = load_settings_or_exit()
+    with contextlib.ExitStack() as stack:
+        if not settings.mongodb_url:
+            os.environ["MONGODB_URL"] = stack.enter_context(
+                running_database(settings.embedded_db_bin, settings.data_dir)
+            )
+        uvicorn.run(
+            "backend.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            reload=args.reload,
+        )
+
+
+if __name__ == "__main__":
+    main()

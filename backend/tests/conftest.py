@@ -1,0 +1,124 @@
+"""Every test runs twice: on mongomock-motor in-process and on a real MongoDB-wire server.
+
+The wire server is SecantusDB started once per session on a free port with in-memory storage,
+or whatever `TEST_MONGODB_URL` points at. Each test gets a database of its own.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from fastapi_users.password import PasswordHelper
+from httpx import ASGITransport, AsyncClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pymongo import MongoClient
+
+from backend.apps.user.passwords import get_password_helper
+from backend.config import Settings
+from backend.embedded_db import EmbeddedDatabase, find_binary
+from backend.main import create_app
+from backend.tests.mongomock_shim import mongomock_client
+
+# The developer's shell (direnv) must not leak into tests.
+for _name in [*Settings.model_fields, "db_url", "db_name"]:
+    os.environ.pop(_name.upper(), None)
+
+TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+TEST_APP_ID = "farm-auth-test-abcde"
+BASE_URL = "https://test"
+
+
+def fast_password_helper() -> PasswordHelper:
+    """Real argon2id at a low cost: the production parameters would make the suite crawl."""
+    return PasswordHelper(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
+
+
+@pytest.fixture(scope="session")
+def wire_url() -> Iterator[str]:
+    if url := os.environ.get("TEST_MONGODB_URL"):
+        yield url
+        return
+    with EmbeddedDatabase(
+        find_binary(Settings(environment="development").embedded_db_bin), ":memory:"
+    ) as database:
+        yield database.url
+
+
+@pytest.fixture(params=["mongomock", "wire"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@dataclass
+class Server:
+    """A running app (lifespan started) and a way to open clients with their own cookie jars."""
+
+    app: FastAPI
+    settings: Settings
+    asgi: Any = None  # the app as the lifespan manager wraps it, with its state
+    clients: list[AsyncClient] = field(default_factory=list)
+
+    def client(self, **kwargs: Any) -> AsyncClient:
+        client = AsyncClient(transport=ASGITransport(self.asgi), base_url=BASE_URL, **kwargs)
+        self.clients.append(client)
+        return client
+
+
+ServerFactory = Callable[..., AbstractAsyncContextManager[Server]]
+
+
+@pytest.fixture
+def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
+    """Start an app with settings overrides: `async with make_server(jwt_lifetime_seconds=5)`."""
+
+    @asynccontextmanager
+    async def start(*, fast_hashing: bool = True, **overrides: Any) -> AsyncIterator[Server]:
+        database = f"test_{uuid.uuid4().hex[:12]}"
+        client: Any = None
+        if backend == "mongomock":
+            client = mongomock_client()
+            overrides.setdefault("mongodb_url", None)
+        else:
+            overrides.setdefault("mongodb_url", request.getfixturevalue("wire_url"))
+            overrides.setdefault("mongodb_timeout_ms", 1000)
+        settings = Settings(
+            environment="development",
+            mongodb_db=database,
+            realm_app_id=TEST_APP_ID,
+            jwt_secret_key=TEST_SECRET,
+            **overrides,
+        )
+        app = create_app(settings, mongo_client=client)
+        if fast_hashing:
+            app.dependency_overrides[get_password_helper] = fast_password_helper
+        server = Server(app, settings)
+        try:
+            async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+                server.asgi = manager.app
+                yield server
+                for http_client in server.clients:
+                    await http_client.aclose()
+        finally:
+            if settings.mongodb_url:
+                with MongoClient(settings.mongodb_url) as sync_client:
+                    sync_client.drop_database(database)
+
+    return start
+
+
+@pytest.fixture
+async def server(make_server: ServerFactory) -> AsyncIterator[Server]:
+    async with make_server() as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: Server) -> AsyncClient:
+    return server.client()

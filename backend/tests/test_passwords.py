@@ -1,0 +1,99 @@
+"""Password hashing runs in a worker thread: a slow hash never stalls other requests."""
+
+import asyncio
+import threading
+
+import pytest
+
+from backend.apps.user.passwords import get_password_helper
+from backend.tests.conftest import Server, fast_password_helper
+from backend.tests.helpers import PASSWORD, bearer, mailed_token, register, signed_up
+
+
+class GatedPasswordHelper:
+    """Hashes for real, but each hash or verify waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.inner = fast_password_helper()
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def _wait(self) -> None:
+        self.entered.set()
+        # On the event loop this would freeze every request for the whole wait.
+        self.gate.wait(timeout=3)
+
+    def hash(self, password: str) -> str:
+        self._wait()
+        return self.inner.hash(password)
+
+    def verify_and_update(self, plain: str, hashed: str) -> tuple[bool, str | None]:
+        self._wait()
+        return self.inner.verify_and_update(plain, hashed)
+
+    def generate(self) -> str:
+        return self.inner.generate()
+
+
+async def prepare(server: Server, caplog) -> dict:
+    client = server.client()
+    token = await signed_up(client, "hasher@example.com")
+    await client.post("/auth/forgot-password", json={"email": "hasher@example.com"})
+    return {"token": token, "reset": mailed_token(caplog, "/reset-password", "hasher@example.com")}
+
+
+FLOWS = {
+    "login": lambda c, s: c.post(
+        "/auth/jwt/login", data={"username": "hasher@example.com", "password": PASSWORD}
+    ),
+    "login of unknown email": lambda c, s: c.post(
+        "/auth/jwt/login", data={"username": "nobody@example.com", "password": PASSWORD}
+    ),
+    "register": lambda c, s: c.post(
+        "/auth/register", json={"email": "fresh@example.com", "password": PASSWORD}
+    ),
+    "password change": lambda c, s: c.patch(
+        "/users/me", json={"password": "another long one"}, headers=bearer(s["token"])
+    ),
+    "forgot password": lambda c, s: c.post("/auth/forgot-password", json={"email": "hasher@example.com"}),
+    "reset password": lambda c, s: c.post(
+        "/auth/reset-password", json={"token": s["reset"], "password": "reset to this"}
+    ),
+}
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+async def test_hashing_does_not_block_other_requests(server: Server, caplog, flow: str) -> None:
+    state = await prepare(server, caplog)
+    gated = GatedPasswordHelper()
+    server.app.dependency_overrides[get_password_helper] = lambda: gated
+    client = server.client()
+    finished: list[str] = []
+
+    async def slow() -> None:
+        response = await FLOWS[flow](client, state)
+        assert response.status_code < 500, response.text
+        finished.append(flow)
+
+    async def cheap() -> None:
+        response = await client.get("/health")
+        assert response.status_code == 200
+        finished.append("cheap")
+
+    slow_task = asyncio.create_task(slow())
+    assert await asyncio.to_thread(gated.entered.wait, 5), "the flow never hashed"
+    await asyncio.wait_for(cheap(), timeout=10)
+    gated.gate.set()
+    await slow_task
+
+    assert finished == ["cheap", flow]
+
+
+async def test_register_then_login_with_default_argon2_parameters(make_server) -> None:
+    async with make_server(fast_hashing=False) as server:
+        client = server.client()
+        await register(client, "real@example.com")
+        response = await client.post(
+            "/auth/jwt/login", data={"username": "real@example.com", "password": PASSWORD}
+        )
+        assert response.status_code == 200

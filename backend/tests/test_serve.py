@@ -1,0 +1,123 @@
+"""`make run` as a user meets it: a real server process on the embedded database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.config import REPO_ROOT
+from backend.embedded_db import free_port
+from backend.tests.helpers import PASSWORD
+
+STARTUP_SECONDS = 90
+
+
+def server_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update({"ENVIRONMENT": "development", "DATA_DIR": str(data_dir), "PORT": str(port)})
+    return env
+
+
+@contextmanager
+def running_server(data_dir: Path, *args: str) -> Iterator[httpx.Client]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.serve", *args],
+        cwd=REPO_ROOT,
+        env=server_env(data_dir, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                assert process.poll() is None, process.stdout.read()
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.2)
+            yield client
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("the server did not stop on Ctrl-C")
+
+
+def sign_in(client: httpx.Client, email: str) -> dict[str, str]:
+    response = client.post("/auth/jwt/login", data={"username": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_data_survives_a_restart_and_stays_private(tmp_path: Path) -> None:
+    with running_server(tmp_path) as client:
+        assert client.get("/docs").status_code == 200
+        assert (
+            client.post(
+                "/auth/register", json={"email": "keeper@example.com", "password": PASSWORD}
+            ).status_code
+            == 201
+        )
+        assert (
+            client.post(
+                "/task/", json={"name": "remember me"}, headers=sign_in(client, "keeper@example.com")
+            ).status_code
+            == 201
+        )
+    assert not (tmp_path / "embedded-db.json").exists(), "the database was not stopped"
+
+    with running_server(tmp_path) as client:
+        tasks = client.get("/task/", headers=sign_in(client, "keeper@example.com")).json()
+        assert [t["name"] for t in tasks] == ["remember me"]
+        assert (
+            client.post(
+                "/auth/register", json={"email": "other@example.com", "password": PASSWORD}
+            ).status_code
+            == 201
+        )
+        assert client.get("/task/", headers=sign_in(client, "other@example.com")).json() == []
+
+
+def test_workers_share_one_database_and_one_secret(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--workers", "2") as client:
+        client.post("/auth/register", json={"email": "shared@example.com", "password": PASSWORD})
+        # Many logins and reads spread over both workers: a token from one verifies on the other.
+        for _ in range(10):
+            with httpx.Client(base_url=client.base_url) as fresh:  # new connection, maybe another worker
+                assert (
+                    fresh.get("/users/me", headers=sign_in(client, "shared@example.com")).status_code == 200
+                )
+
+
+def test_create_superuser_command_shares_the_running_database(tmp_path: Path) -> None:
+    with running_server(tmp_path) as client:
+        env = {**server_env(tmp_path, 8000), "FIRST_SUPERUSER_PASSWORD": "admin password 1"}
+        command = [sys.executable, "-m", "backend.manage", "create-superuser", "--email", "Admin@Example.com"]
+        first = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+        assert first.returncode == 0, first.stderr
+        assert "created superuser" in first.stdout
+        assert second.returncode == 0 and "already exists" in second.stdout
+        response = client.post(
+            "/auth/jwt/login", data={"username": "admin@example.com", "password": "admin password 1"}
+        )
+        me = client.get(
+            "/users/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+        ).json()
+        assert me["is_superuser"] is True

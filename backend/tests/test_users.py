@@ -1,0 +1,242 @@
+"""Users: my profile, password reset, verification, superuser administration."""
+
+from httpx import AsyncClient
+
+from backend.apps.todo.models import Task
+from backend.apps.user.mail import LogMailSender
+from backend.apps.user.manager import ensure_superuser
+from backend.apps.user.models import User
+from backend.tests.conftest import Server
+from backend.tests.helpers import PASSWORD, bearer, login, mailed_token, register, signed_up
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def superuser_client(server: Server, email: str = "root@example.com") -> AsyncClient:
+    client = server.client()
+    await register(client, email)
+    await User.find_one(User.email == email).set({User.is_superuser: True})
+    await login(client, email)
+    return client
+
+
+async def test_me_shows_my_account(client: AsyncClient) -> None:
+    await signed_up(client, "me@example.com")
+
+    response = await client.get("/users/me")
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "me@example.com"
+
+
+async def test_me_needs_a_login(client: AsyncClient) -> None:
+    assert (await client.get("/users/me")).status_code == 401
+    assert (await client.patch("/users/me", json={"email": "x@example.com"})).status_code == 401
+
+
+async def test_patch_me_changes_email_and_unverifies(client: AsyncClient) -> None:
+    await signed_up(client, "old@example.com")
+    await User.find_one(User.email == "old@example.com").set({User.is_verified: True})
+
+    response = await client.patch("/users/me", json={"email": "New@Example.com"})
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "new@example.com"
+    assert response.json()["is_verified"] is False
+    assert (
+        await client.post("/auth/jwt/login", data={"username": "NEW@example.com", "password": PASSWORD})
+    ).status_code == 200
+
+
+async def test_patch_me_to_my_own_address_in_another_case_is_fine(client: AsyncClient) -> None:
+    await signed_up(client, "same@example.com")
+
+    response = await client.patch("/users/me", json={"email": "SAME@example.com"})
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "same@example.com"
+
+
+async def test_patch_me_to_someone_elses_address_is_refused_whatever_the_case(server: Server) -> None:
+    await register(server.client(), "taken@example.com")
+    client = server.client()
+    await signed_up(client, "mine@example.com")
+
+    response = await client.patch("/users/me", json={"email": "TAKEN@example.com"})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "UPDATE_USER_EMAIL_ALREADY_EXISTS"}
+
+
+async def test_patch_me_cannot_grant_privileges(client: AsyncClient) -> None:
+    await signed_up(client, "plain@example.com")
+
+    response = await client.patch("/users/me", json={"is_superuser": True, "is_verified": True})
+
+    assert response.status_code == 200
+    user = await User.find_one(User.email == "plain@example.com")
+    assert (user.is_superuser, user.is_verified) == (False, False)
+
+
+async def test_patch_me_rejects_unknown_fields(client: AsyncClient) -> None:
+    await signed_up(client, "typo@example.com")
+
+    response = await client.patch("/users/me", json={"emial": "x@example.com"})
+
+    assert response.status_code == 422
+
+
+async def test_forgot_and_reset_password(client: AsyncClient, caplog) -> None:
+    await register(client, "forgetful@example.com")
+
+    forgot = await client.post("/auth/forgot-password", json={"email": "Forgetful@Example.com"})
+    token = mailed_token(caplog, "/reset-password", "forgetful@example.com")
+    reset = await client.post("/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+
+    assert forgot.status_code == 202
+    assert reset.status_code == 200
+    assert (
+        await client.post("/auth/jwt/login", data={"username": "forgetful@example.com", "password": PASSWORD})
+    ).status_code == 400
+    await login(client, "forgetful@example.com", NEW_PASSWORD)
+    # The token dies with the password it was issued for.
+    again = await client.post("/auth/reset-password", json={"token": token, "password": "yet another one!"})
+    assert again.status_code == 400 and again.json() == {"detail": "RESET_PASSWORD_BAD_TOKEN"}
+
+
+async def test_forgot_password_answers_the_same_for_unknown_addresses(client: AsyncClient) -> None:
+    await register(client, "exists@example.com")
+
+    known = await client.post("/auth/forgot-password", json={"email": "exists@example.com"})
+    unknown = await client.post("/auth/forgot-password", json={"email": "ghost@example.com"})
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.content == unknown.content
+
+
+async def test_reset_password_refusals(client: AsyncClient, caplog) -> None:
+    await register(client, "resetter@example.com")
+    await client.post("/auth/forgot-password", json={"email": "resetter@example.com"})
+    token = mailed_token(caplog, "/reset-password", "resetter@example.com")
+
+    bad_token = await client.post(
+        "/auth/reset-password", json={"token": "nonsense", "password": NEW_PASSWORD}
+    )
+    weak = await client.post("/auth/reset-password", json={"token": token, "password": "short"})
+    missing = await client.post("/auth/reset-password", json={"token": token})
+
+    assert bad_token.status_code == 400 and bad_token.json() == {"detail": "RESET_PASSWORD_BAD_TOKEN"}
+    assert weak.status_code == 400 and weak.json()["detail"]["code"] == "RESET_PASSWORD_INVALID_PASSWORD"
+    assert missing.status_code == 422
+
+
+async def test_verify_flow(client: AsyncClient, caplog) -> None:
+    await register(client, "verify.me@example.com")
+    token = mailed_token(caplog, "/verify", "verify.me@example.com")
+
+    verified = await client.post("/auth/verify", json={"token": token})
+    again = await client.post("/auth/verify", json={"token": token})
+
+    assert verified.status_code == 200 and verified.json()["is_verified"] is True
+    assert again.status_code == 400 and again.json() == {"detail": "VERIFY_USER_ALREADY_VERIFIED"}
+
+
+async def test_request_verify_token_answers_202_for_anyone(client: AsyncClient, caplog) -> None:
+    await register(client, "pending@example.com")
+    caplog.clear()
+
+    for email in ["pending@example.com", "nobody@example.com"]:
+        response = await client.post("/auth/request-verify-token", json={"email": email})
+        assert response.status_code == 202
+    mailed_token(caplog, "/verify", "pending@example.com")
+
+
+async def test_verify_refuses_garbage(client: AsyncClient) -> None:
+    response = await client.post("/auth/verify", json={"token": "garbage"})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "VERIFY_USER_BAD_TOKEN"}
+
+
+async def test_user_admin_routes_are_for_superusers_only(server: Server) -> None:
+    target = await register(server.client(), "target@example.com")
+    client = server.client()
+    await signed_up(client, "regular@example.com")
+    anonymous = server.client()
+
+    for method, body in [("GET", None), ("PATCH", {"is_active": False}), ("DELETE", None)]:
+        response = await client.request(method, f"/users/{target['id']}", json=body)
+        assert response.status_code == 403, method
+        response = await anonymous.request(method, f"/users/{target['id']}", json=body)
+        assert response.status_code == 401, method
+
+
+async def test_superuser_reads_updates_and_deletes_users(server: Server) -> None:
+    target = await register(server.client(), "managed@example.com")
+    admin = await superuser_client(server)
+
+    read = await admin.get(f"/users/{target['id']}")
+    patched = await admin.patch(
+        f"/users/{target['id']}", json={"is_verified": True, "email": "Managed2@example.com"}
+    )
+    deleted = await admin.delete(f"/users/{target['id']}")
+
+    assert read.status_code == 200 and read.json()["email"] == "managed@example.com"
+    assert patched.status_code == 200
+    assert patched.json()["is_verified"] is True and patched.json()["email"] == "managed2@example.com"
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert (await admin.get(f"/users/{target['id']}")).status_code == 404
+
+
+async def test_superuser_routes_answer_404_for_unknown_or_malformed_ids(server: Server) -> None:
+    admin = await superuser_client(server)
+
+    for user_id in ["5f5f5f5f5f5f5f5f5f5f5f5f", "not-an-id", "1"]:
+        for method in ["GET", "PATCH", "DELETE"]:
+            response = await admin.request(
+                method, f"/users/{user_id}", json={} if method == "PATCH" else None
+            )
+            assert response.status_code == 404, (user_id, method)
+
+
+async def test_deactivated_user_is_locked_out(server: Server) -> None:
+    client = server.client()
+    token = await signed_up(client, "soon.inactive@example.com")
+    user = await User.find_one(User.email == "soon.inactive@example.com")
+    admin = await superuser_client(server)
+
+    response = await admin.patch(f"/users/{user.id}", json={"is_active": False})
+
+    assert response.status_code == 200
+    assert (await client.get("/users/me", headers=bearer(token))).status_code == 401
+
+
+async def test_deleting_a_user_deletes_their_tasks(server: Server) -> None:
+    client = server.client()
+    token = await signed_up(client, "leaving@example.com")
+    for name in ["one", "two"]:
+        await client.post("/task/", json={"name": name}, headers=bearer(token))
+    bystander = server.client()
+    other_token = await signed_up(bystander, "staying@example.com")
+    await bystander.post("/task/", json={"name": "mine"}, headers=bearer(other_token))
+    leaving = await User.find_one(User.email == "leaving@example.com")
+    admin = await superuser_client(server)
+
+    assert (await admin.delete(f"/users/{leaving.id}")).status_code == 204
+
+    assert await Task.find(Task.owner_id == leaving.id).count() == 0
+    assert [t["name"] for t in (await bystander.get("/task/")).json()] == ["mine"]
+
+
+async def test_first_superuser_is_created_at_startup_once(make_server) -> None:
+    settings = {"first_superuser_email": "Boss@Example.com", "first_superuser_password": "boss password 1"}
+    async with make_server(fast_hashing=False, **settings) as server:
+        client = server.client()
+        await login(client, "boss@example.com", "boss password 1")
+        me = (await client.get("/users/me")).json()
+        assert me["is_superuser"] is True and me["is_verified"] is True
+        # What each start-up runs changes nothing the second time.
+        mailer = LogMailSender(reveal_tokens=True)
+        assert not await ensure_superuser(server.settings, mailer, "BOSS@example.com", "other password 2")
+        assert await User.find(User.email == "boss@example.com").count() == 1
+        await login(client, "boss@example.com", "boss password 1")
