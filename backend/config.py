@@ -5,14 +5,15 @@ development only, fills the JWT secret from (or into) the git-ignored data folde
 """
 
 import logging
+import math
 import os
 import re
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,58 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     }
 )
 DEV_REALM_APP_ID = "farm-auth-dev"
+MAX_FAILED_LOGINS_PER_HOUR = 100  # per account, whatever the limit settings say
+
+_PERIODS = {
+    "s": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
+
+
+class Rate(NamedTuple):
+    """At most `count` events per fixed window of `seconds`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds}s"
+
+    def most_per_hour(self) -> int:
+        """The most events any 60-minute span can hold: it overlaps ceil(3600/w) + 1 windows."""
+        return self.count * (math.ceil(3600 / self.seconds) + 1)
+
+
+def _parse_rate(value: object) -> object:
+    """'10/15minutes', '5/hour', '300/15m' -> Rate(count, seconds)."""
+    if not isinstance(value, str):
+        return value
+    match = _RATE.match(value.lower())
+    if not match or match.group(3) not in _PERIODS or int(match.group(1)) < 1:
+        raise ValueError(f"{value!r} is not a rate like '10/15minutes' or '5/hour'")
+    count, multiplier, unit = match.groups()
+    return Rate(int(count), int(multiplier or 1) * _PERIODS[unit])
+
+
+def _split_list(value: object) -> object:
+    """Comma-separated in the environment: 'https://a.example, https://b.example'."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
+ListSetting = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class ConfigError(Exception):
@@ -57,9 +110,41 @@ class Settings(BaseSettings):
     first_superuser_email: str | None = None
     first_superuser_password: SecretStr | None = None
 
+    session_idle_timeout_seconds: int = Field(14 * 86400, ge=60)
+    session_absolute_lifetime_seconds: int = Field(30 * 86400, ge=60)
+    refresh_grace_seconds: int = Field(5, ge=0, le=60)
+
+    cors_origins: ListSetting = []
+    trusted_proxies: ListSetting = []
+
+    rate_limit_enabled: bool = True
+    rate_limit_login_account: RateSetting = Rate(10, 900)
+    rate_limit_login_ip: RateSetting = Rate(50, 900)
+    rate_limit_account: RateSetting = Rate(5, 3600)
+    rate_limit_ip: RateSetting = Rate(30, 3600)
+    rate_limit_refresh_account: RateSetting = Rate(60, 900)
+    rate_limit_refresh_ip: RateSetting = Rate(300, 900)
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _cors_origins_are_explicit(self) -> "Settings":
+        # With credentials allowed, a wildcard would let any site act as the logged-in user.
+        for origin in self.cors_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com")
+        return self
+
+    @model_validator(mode="after")
+    def _login_limit_is_bounded(self) -> "Settings":
+        if self.rate_limit_login_account.most_per_hour() > MAX_FAILED_LOGINS_PER_HOUR:
+            raise ValueError(
+                f"RATE_LIMIT_LOGIN_ACCOUNT would allow {self.rate_limit_login_account.most_per_hour()} "
+                f"failed logins per account per hour; at most {MAX_FAILED_LOGINS_PER_HOUR} are allowed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
@@ -123,6 +208,8 @@ def load_settings(**overrides: object) -> Settings:
         where = ".".join(str(p) for p in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{where + ': ' if where else ''}{message}") from None
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
     if settings.jwt_secret_key is None:
         settings.jwt_secret_key = SecretStr(_development_secret(settings.data_dir))
     return settings

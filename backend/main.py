@@ -6,23 +6,30 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_users.exceptions import InvalidPasswordException
 from pymongo import AsyncMongoClient
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.apps.todo.models import Task, delete_tasks_of
 from backend.apps.todo.routers import get_todo_router
 from backend.apps.user.auth import build_auth
+from backend.apps.user.csrf import CSRF_HEADER
 from backend.apps.user.mail import LogMailSender
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
+from backend.apps.user.ratelimit import RateLimitCounter
 from backend.apps.user.routers import get_users_router
+from backend.apps.user.sessions import RefreshToken, Session
 from backend.config import Settings, load_settings_or_exit
 from backend.db import create_client, describe_url, init_db
+from backend.docs import add_docs
 from backend.errors import add_error_handlers
+from backend.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_MODELS = [User, Task]
+DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task]
 
 
 def configure_logging() -> None:
@@ -49,6 +56,10 @@ def create_app(
                 logger.info(
                     "connected to %s, database %s", describe_url(settings.mongodb_url), settings.mongodb_db
                 )
+            if not settings.rate_limit_enabled:
+                logger.warning(
+                    "RATE_LIMIT_ENABLED=false: login, registration and refresh are not rate limited"
+                )
             await bootstrap_superuser()
             yield
         finally:
@@ -69,8 +80,11 @@ def create_app(
         title="FARM Auth",
         summary="The FARM stack todo app with user accounts and Realm-structured JWTs.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     add_error_handlers(app)
+    add_docs(app)
     app.include_router(get_users_router(auth))
     app.include_router(get_todo_router(auth.current_active_user))
 
@@ -79,4 +93,15 @@ def create_app(
         await User.get_pymongo_collection().database.command("ping")
         return {"status": "ok"}
 
+    # Outermost last: the client address is settled first, headers are added to every answer.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,  # never "*": credentials are allowed
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", CSRF_HEADER],
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

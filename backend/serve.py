@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
             port=settings.port,
             workers=args.workers,
             reload=args.reload,
+            # The app trusts X-Forwarded-For only from TRUSTED_PROXIES (see main.py), not
+            # from whatever uvicorn trusts by default.
+            proxy_headers=False,
         )
 
 

@@ -15,7 +15,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi_users.password import PasswordHelper
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pymongo import MongoClient
@@ -62,11 +62,21 @@ class Server:
 
     app: FastAPI
     settings: Settings
+    mongo_client: Any = None  # the client handed to the app, if the test made one
     asgi: Any = None  # the app as the lifespan manager wraps it, with its state
     clients: list[AsyncClient] = field(default_factory=list)
 
-    def client(self, **kwargs: Any) -> AsyncClient:
+    def client(self, *, csrf: bool = True, **kwargs: Any) -> AsyncClient:
+        """A client with its own cookie jar. With `csrf`, it echoes the FARM_csrf cookie in the
+        X-CSRF-Token header as the frontend and Swagger UI do; tests of CSRF itself turn it off."""
         client = AsyncClient(transport=ASGITransport(self.asgi), base_url=BASE_URL, **kwargs)
+        if csrf:
+
+            async def add_csrf_header(request: Request) -> None:
+                if token := client.cookies.get("FARM_csrf"):
+                    request.headers.setdefault("X-CSRF-Token", token)
+
+            client.event_hooks["request"].append(add_csrf_header)
         self.clients.append(client)
         return client
 
@@ -76,14 +86,24 @@ ServerFactory = Callable[..., AbstractAsyncContextManager[Server]]
 
 @pytest.fixture
 def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
-    """Start an app with settings overrides: `async with make_server(jwt_lifetime_seconds=5)`."""
+    """Start an app with settings overrides: `async with make_server(jwt_lifetime_seconds=5)`.
+
+    `share_with=other` starts a second app (think: another worker) on the other's database;
+    `mongo_client=` hands the app a client the test made (say, with a command listener).
+    """
 
     @asynccontextmanager
-    async def start(*, fast_hashing: bool = True, **overrides: Any) -> AsyncIterator[Server]:
-        database = f"test_{uuid.uuid4().hex[:12]}"
-        client: Any = None
+    async def start(
+        *,
+        fast_hashing: bool = True,
+        share_with: Server | None = None,
+        mongo_client: Any = None,
+        **overrides: Any,
+    ) -> AsyncIterator[Server]:
+        database = share_with.settings.mongodb_db if share_with else f"test_{uuid.uuid4().hex[:12]}"
+        client: Any = mongo_client
         if backend == "mongomock":
-            client = mongomock_client()
+            client = share_with.mongo_client if share_with else mongomock_client()
             overrides.setdefault("mongodb_url", None)
         else:
             overrides.setdefault("mongodb_url", request.getfixturevalue("wire_url"))
@@ -98,7 +118,7 @@ def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
         app = create_app(settings, mongo_client=client)
         if fast_hashing:
             app.dependency_overrides[get_password_helper] = fast_password_helper
-        server = Server(app, settings)
+        server = Server(app, settings, mongo_client=client)
         try:
             async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
                 server.asgi = manager.app
@@ -106,7 +126,7 @@ def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
                 for http_client in server.clients:
                     await http_client.aclose()
         finally:
-            if settings.mongodb_url:
+            if settings.mongodb_url and share_with is None:
                 with MongoClient(settings.mongodb_url) as sync_client:
                     sync_client.drop_database(database)
 

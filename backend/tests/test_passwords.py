@@ -52,8 +52,10 @@ FLOWS = {
     "register": lambda c, s: c.post(
         "/auth/register", json={"email": "fresh@example.com", "password": PASSWORD}
     ),
-    "password change": lambda c, s: c.patch(
-        "/users/me", json={"password": "another long one"}, headers=bearer(s["token"])
+    "password change": lambda c, s: c.post(
+        "/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "another long one"},
+        headers=bearer(s["token"]),
     ),
     "forgot password": lambda c, s: c.post("/auth/forgot-password", json={"email": "hasher@example.com"}),
     "reset password": lambda c, s: c.post(

@@ -106,7 +106,7 @@ def test_workers_share_one_database_and_one_secret(tmp_path: Path) -> None:
 
 def test_create_superuser_command_shares_the_running_database(tmp_path: Path) -> None:
     with running_server(tmp_path) as client:
-        env = {**server_env(tmp_path, 8000), "FIRST_SUPERUSER_PASSWORD": "admin password 1"}
+        env = {**server_env(tmp_path, 8000), "FIRST_SUPERUSER_PASSWORD": "quiet harbour lantern 7"}
         command = [sys.executable, "-m", "backend.manage", "create-superuser", "--email", "Admin@Example.com"]
         first = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
         second = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -115,7 +115,7 @@ def test_create_superuser_command_shares_the_running_database(tmp_path: Path) ->
         assert "created superuser" in first.stdout
         assert second.returncode == 0 and "already exists" in second.stdout
         response = client.post(
-            "/auth/jwt/login", data={"username": "admin@example.com", "password": "admin password 1"}
+            "/auth/jwt/login", data={"username": "admin@example.com", "password": "quiet harbour lantern 7"}
         )
         me = client.get(
             "/users/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}

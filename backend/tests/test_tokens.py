@@ -31,8 +31,15 @@ async def user_and_token(client: AsyncClient, email: str = "realm@example.com") 
 
 
 def valid_claims(user: User, **changes) -> dict:
+    """What a holder of the key could sign for the user's live session."""
     now = int(time.time())
-    claims = {"aud": TEST_APP_ID, "sub": str(user.id), "iat": now, "exp": now + 600}
+    claims = {
+        "aud": TEST_APP_ID,
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + 600,
+        "sid": user.session_ids[0],
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -54,6 +61,8 @@ async def test_claims_follow_the_realm_custom_jwt_contract(client: AsyncClient, 
     assert abs(claims["iat"] - time.time()) < 60
     assert claims["user_data"]["email"] == "realm@example.com"
     assert isinstance(claims["jti"], str) and len(claims["jti"]) >= 16
+    assert claims["sid"] in user.session_ids
+    assert set(claims) == {"aud", "sub", "iat", "exp", "jti", "sid", "user_data"}
     # Realm (or any service holding the key) verifies it as a plain HS256 JWT.
     verified = jwt.decode(token, TEST_SECRET, algorithms=["HS256"], audience=TEST_APP_ID)
     assert verified == claims
@@ -92,6 +101,8 @@ async def test_a_forged_token_with_valid_structure_and_our_key_works(client: Asy
         "missing sub",
         "missing iat",
         "missing exp",
+        "missing sid",
+        "sid of no session",
         "expired beyond leeway",
         "issued in the future",
         "sub not an object id",
@@ -112,6 +123,8 @@ async def test_refused_tokens_get_401(client: AsyncClient, case: str) -> None:
         "missing sub": lambda: forge(valid_claims(user, sub=None)),
         "missing iat": lambda: forge(valid_claims(user, iat=None)),
         "missing exp": lambda: forge(valid_claims(user, exp=None)),
+        "missing sid": lambda: forge(valid_claims(user, sid=None)),
+        "sid of no session": lambda: forge(valid_claims(user, sid="made-up-session")),
         "expired beyond leeway": lambda: forge(valid_claims(user, iat=now - 1000, exp=now - 60)),
         "issued in the future": lambda: forge(valid_claims(user, iat=now + 3600, exp=now + 7200)),
         "sub not an object id": lambda: forge(valid_claims(user, sub="not-an-id")),

@@ -229,14 +229,19 @@ async def test_deleting_a_user_deletes_their_tasks(server: Server) -> None:
 
 
 async def test_first_superuser_is_created_at_startup_once(make_server) -> None:
-    settings = {"first_superuser_email": "Boss@Example.com", "first_superuser_password": "boss password 1"}
+    settings = {
+        "first_superuser_email": "Boss@Example.com",
+        "first_superuser_password": "quiet harbour lantern 7",
+    }
     async with make_server(fast_hashing=False, **settings) as server:
         client = server.client()
-        await login(client, "boss@example.com", "boss password 1")
+        await login(client, "boss@example.com", "quiet harbour lantern 7")
         me = (await client.get("/users/me")).json()
         assert me["is_superuser"] is True and me["is_verified"] is True
         # What each start-up runs changes nothing the second time.
         mailer = LogMailSender(reveal_tokens=True)
-        assert not await ensure_superuser(server.settings, mailer, "BOSS@example.com", "other password 2")
+        assert not await ensure_superuser(
+            server.settings, mailer, "BOSS@example.com", "another harbour lantern"
+        )
         assert await User.find(User.email == "boss@example.com").count() == 1
-        await login(client, "boss@example.com", "boss password 1")
+        await login(client, "boss@example.com", "quiet harbour lantern 7")

@@ -5,6 +5,7 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
+from anyio import to_thread
 from beanie import PydanticObjectId
 from fastapi import Depends, Request
 from fastapi_users import exceptions, schemas
@@ -13,11 +14,9 @@ from fastapi_users_db_beanie import ObjectIDIDMixin
 
 from backend.apps.user.mail import MailSender
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase, normalize_email
-from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper
+from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper, password_problem
+from backend.apps.user.sessions import Sessions
 from backend.config import Settings
-
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length; the cap only bounds the work per request
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 
@@ -35,23 +34,27 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
         *,
         settings: Settings,
         mailer: MailSender,
+        sessions: Sessions,
         on_user_deleted: Sequence[UserDeletedHook] = (),
     ) -> None:
         super().__init__(user_db, password_helper)
         self.reset_password_token_secret = derive_secret(settings.jwt_secret, "reset-password")
         self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
         self.mailer = mailer
+        self.sessions = sessions
         self.on_user_deleted = on_user_deleted
 
     async def validate_password(self, password: str, user: schemas.UC | User) -> None:
-        if len(password) < PASSWORD_MIN_LENGTH:
-            raise exceptions.InvalidPasswordException(
-                f"Password should be at least {PASSWORD_MIN_LENGTH} characters"
-            )
-        if len(password) > PASSWORD_MAX_LENGTH:
-            raise exceptions.InvalidPasswordException(
-                f"Password should be at most {PASSWORD_MAX_LENGTH} characters"
-            )
+        problem = await to_thread.run_sync(password_problem, password, user.email)
+        if problem:
+            raise exceptions.InvalidPasswordException(problem)
+
+    async def change_password(self, user: User, current: str, new: str) -> User | None:
+        """Set a new password if `current` is right; None when it is wrong."""
+        verified, _ = await self.verify_password(current, user.hashed_password)
+        if not verified:
+            return None
+        return await self._update(user, {"password": new})
 
     async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
         if update_dict.get("email") is not None:
@@ -68,9 +71,20 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
         await self.mailer.send_password_reset(user, token)
 
+    async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # Whoever had the old password may hold a session: a reset ends them all.
+        await self.sessions.end_all(user.id, "password reset")
+
+    async def on_after_update(
+        self, user: User, update_dict: dict[str, Any], request: Request | None = None
+    ) -> None:
+        if update_dict.get("is_active") is False:
+            await self.sessions.end_all(user.id, "account deactivated")
+
     async def on_after_delete(self, user: User, request: Request | None = None) -> None:
         # After, not before: if a cleanup fails, what is left is unreachable data of a deleted
         # user, never a user whose data is gone.
+        await self.sessions.forget_user(user.id)
         for hook in self.on_user_deleted:
             await hook(user.id)
 
@@ -80,7 +94,10 @@ async def get_user_db() -> AsyncIterator[UserDatabase]:
 
 
 def user_manager_dependency(
-    settings: Settings, mailer: MailSender, on_user_deleted: Sequence[UserDeletedHook] = ()
+    settings: Settings,
+    mailer: MailSender,
+    sessions: Sessions,
+    on_user_deleted: Sequence[UserDeletedHook] = (),
 ) -> Callable[..., AsyncIterator[UserManager]]:
     async def get_user_manager(
         user_db: Annotated[UserDatabase, Depends(get_user_db)],
@@ -91,6 +108,7 @@ def user_manager_dependency(
             password_helper,
             settings=settings,
             mailer=mailer,
+            sessions=sessions,
             on_user_deleted=on_user_deleted,
         )
 
@@ -102,7 +120,13 @@ async def ensure_superuser(settings: Settings, mailer: MailSender, email: str, p
 
     Raises InvalidPasswordException when the password breaks the policy.
     """
-    manager = UserManager(UserDatabase(User), get_password_helper(), settings=settings, mailer=mailer)
+    manager = UserManager(
+        UserDatabase(User),
+        get_password_helper(),
+        settings=settings,
+        mailer=mailer,
+        sessions=Sessions(settings),
+    )
     if await manager.user_db.get_by_email(email) is not None:
         return False
     try:

@@ -6,7 +6,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from fastapi_users import exceptions, schemas
 from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pymongo.errors import DuplicateKeyError
 
 from backend.schemas import PartialUpdate
@@ -27,6 +27,8 @@ def normalize_email(email: str) -> str:
 
 class User(BeanieBaseUser, Document):
     created_at: datetime = Field(default_factory=utcnow)
+    # Ids of the live sessions (see sessions.py): checked on every request, never exposed.
+    session_ids: list[str] = Field(default_factory=list)
 
     class Settings(BeanieBaseUser.Settings):
         name = "users"
@@ -43,8 +45,29 @@ class UserCreate(schemas.CreateUpdateDictModel):
     password: str
 
 
-class UserUpdate(PartialUpdate, schemas.BaseUserUpdate):
-    pass
+class UserUpdate(PartialUpdate, schemas.CreateUpdateDictModel):
+    """PATCH /users/me (email) and /users/{id} (superusers: flags too). Never the password."""
+
+    email: EmailStr | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    is_verified: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "the password is changed with POST /users/me/password, which asks for the current one"
+            )
+        return data
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str
+    new_password: str
 
 
 class SuperuserCreate(UserCreate):

@@ -1,4 +1,4 @@
-"""Password hashing kept off the event loop.
+"""Passwords: the policy, and hashing kept off the event loop.
 
 FastAPI Users calls its (synchronous) password helper from async code: one argon2 verify
 (~170 ms with the default m=64 MiB, t=3, p=4) would stall every other request on the worker.
@@ -16,6 +16,28 @@ from fastapi_users.jwt import decode_jwt, generate_jwt
 from fastapi_users.manager import BaseUserManager
 from fastapi_users.password import PasswordHelper, PasswordHelperProtocol
 from jwt import PyJWTError
+from zxcvbn import zxcvbn
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length without truncating; the cap bounds the work
+PASSWORD_MIN_SCORE = 3  # zxcvbn: "safely unguessable", about 10^8 guesses or more
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn's own limit; what follows can only add strength
+
+
+def password_problem(password: str, email: str) -> str | None:
+    """Why `password` may not be used by the owner of `email`, in words a person can act on."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Password should be at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Password should be at most {PASSWORD_MAX_LENGTH} characters."
+    local_part = email.split("@", 1)[0].lower()
+    if email.lower() in password.lower() or (len(local_part) >= 3 and local_part in password.lower()):
+        return "Password must not contain your email address."
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[email, local_part])
+    if result["score"] < PASSWORD_MIN_SCORE:
+        advice = " ".join(filter(None, [result["feedback"]["warning"], *result["feedback"]["suggestions"]]))
+        return f"Password is too easy to guess. {advice or 'Use a longer passphrase.'}".strip()
+    return None
 
 
 def get_password_helper() -> PasswordHelperProtocol:

@@ -1,0 +1,103 @@
+"""Rate limits kept in MongoDB, so they hold across workers and restarts.
+
+Fixed-window counters: one document per (rule, subject, window), incremented atomically with an
+upserting `$inc`, removed by a TTL index when its window is over. Subjects (email addresses, IP
+addresses) are stored hashed. No maintained limiter speaks PyMongo's async API (`limits` needs
+Motor), hence these few lines.
+"""
+
+import hashlib
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from beanie import Document
+from fastapi import HTTPException, Request, status
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from backend.config import Rate
+
+logger = logging.getLogger(__name__)
+
+
+class RateLimitCounter(Document):
+    id: str  # type: ignore[assignment]
+    hits: int = 0
+    expires_at: datetime
+
+    class Settings:
+        name = "rate_limits"
+        indexes = [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")]
+
+
+class TooManyRequests(HTTPException):
+    def __init__(self, retry_after: int) -> None:
+        minutes = math.ceil(retry_after / 60)
+        wait = f"{retry_after} seconds" if retry_after < 120 else f"{minutes} minutes"
+        super().__init__(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail={"code": "TOO_MANY_REQUESTS", "reason": f"Too many attempts. Try again in {wait}."},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class RateLimiter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    async def hit(self, rule: str, subject: str, rate: Rate) -> None:
+        """Count one event; raise 429 when it is over the limit."""
+        if not self.enabled:
+            return
+        key, window_end = _key(rule, subject, rate)
+        count = await _increment(key, window_end)
+        if count > rate.count:
+            raise TooManyRequests(_seconds_until(window_end))
+
+    async def check(self, rule: str, subject: str, rate: Rate) -> None:
+        """Raise 429 when the limit is already reached, without counting."""
+        if not self.enabled:
+            return
+        key, window_end = _key(rule, subject, rate)
+        counter = await RateLimitCounter.get(key)
+        if counter is not None and counter.hits >= rate.count:
+            raise TooManyRequests(_seconds_until(window_end))
+
+    async def clear(self, rule: str, subject: str, rate: Rate) -> None:
+        if self.enabled:
+            await RateLimitCounter.find_one(RateLimitCounter.id == _key(rule, subject, rate)[0]).delete()
+
+
+def _key(rule: str, subject: str, rate: Rate) -> tuple[str, float]:
+    window = int(time.time() // rate.seconds)
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"{rule}:{rate}:{digest}:{window}", (window + 1) * rate.seconds
+
+
+def _seconds_until(window_end: float) -> int:
+    return max(1, math.ceil(window_end - time.time()))
+
+
+async def _increment(key: str, window_end: float) -> int:
+    update: dict[str, Any] = {
+        "$inc": {"hits": 1},
+        "$setOnInsert": {"expires_at": datetime.fromtimestamp(window_end, UTC)},
+    }
+    collection = RateLimitCounter.get_pymongo_collection()
+    for _ in range(2):  # two first hits may race to insert; the loser retries as an update
+        try:
+            counter = await collection.find_one_and_update(
+                {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
+            return int(counter["hits"])
+        except DuplicateKeyError:
+            continue
+    raise RuntimeError("rate-limit counter could not be updated")
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (rewritten from X-Forwarded-For only behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"

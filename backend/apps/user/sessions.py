@@ -1,0 +1,228 @@
+"""Sessions that can really be ended.
+
+Every login starts a session (stored in `sessions`) and hands out a refresh token. Refresh
+tokens are random, stored only as SHA-256 hashes (`refresh_tokens`), and single-use: each
+refresh claims the presented token atomically and issues its successor, so two workers racing
+on one token produce exactly one rotation. Presenting a token that was already used revokes the
+whole session (reuse detection), except the immediately previous token within a few seconds,
+which is a second tab racing the first and gets an access token without a new refresh token.
+
+Revocation is immediate and cheap to check: the user document lists the ids of its live sessions
+(`session_ids`), access tokens carry their session id (`sid`), and the one read that loads the
+user for a request also tells whether the session is still live.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from backend.apps.user.models import User, utcnow
+from backend.config import Settings
+
+MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
+USER_AGENT_MAX_LENGTH = 256
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Session(Document):
+    id: str = Field(default_factory=lambda: secrets.token_urlsafe(16))  # type: ignore[assignment]
+    user_id: PydanticObjectId
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime  # idle deadline, capped by the absolute one; a TTL index removes the document
+    absolute_expires_at: datetime
+    user_agent: str = ""
+    ip: str = ""
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    class Settings:
+        name = "sessions"
+        indexes = [
+            IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
+            IndexModel([("user_id", ASCENDING), ("last_used_at", ASCENDING)], name="user_sessions"),
+        ]
+
+
+class RefreshToken(Document):
+    id: str  # type: ignore[assignment]  # SHA-256 of the token; the token itself is never stored
+    session_id: str
+    user_id: PydanticObjectId
+    expires_at: datetime
+    used_at: datetime | None = None
+    replaced_by: str | None = None
+
+    class Settings:
+        name = "refresh_tokens"
+        indexes = [
+            IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
+            IndexModel("session_id", name="session"),
+        ]
+
+
+class RefreshRefused(Exception):
+    """Why a refresh token buys nothing; `code` is the API's `detail`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    session: Session
+    user: User
+    refresh_token: str | None  # None for the grace answer: the racing tab's cookie is already new
+
+
+class Sessions:
+    def __init__(self, settings: Settings) -> None:
+        self.idle = timedelta(seconds=settings.session_idle_timeout_seconds)
+        self.absolute = timedelta(seconds=settings.session_absolute_lifetime_seconds)
+        self.grace = timedelta(seconds=settings.refresh_grace_seconds)
+
+    async def start(self, user: User, user_agent: str, ip: str) -> tuple[Session, str]:
+        now = utcnow()
+        absolute = now + self.absolute
+        session = Session(
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=min(now + self.idle, absolute),
+            absolute_expires_at=absolute,
+            user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+            ip=ip,
+        )
+        await session.insert()
+        refresh_token = await self._issue(session)
+        await _users().update_one(
+            {"_id": user.id},
+            {"$push": {"session_ids": {"$each": [session.id], "$slice": -MAX_SESSIONS_PER_USER}}},
+        )
+        return session, refresh_token
+
+    async def find_token(self, presented: str) -> RefreshToken | None:
+        return await RefreshToken.get(token_hash(presented))
+
+    async def refresh(self, token: RefreshToken, user_agent: str, ip: str) -> Refreshed:
+        """Exchange a refresh token (found with `find_token`) for a session's next tokens."""
+        now = utcnow()
+        successor = new_secret()
+        claimed = await _tokens().find_one_and_update(
+            {"_id": token.id, "used_at": None},
+            {"$set": {"used_at": now, "replaced_by": token_hash(successor)}},
+        )
+        if claimed is None:
+            return await self._replayed(token, now)
+        session = await _sessions().find_one_and_update(
+            {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}},
+            {
+                "$set": {
+                    "last_used_at": now,
+                    "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                    "ip": ip,
+                    # A token expires with its session's absolute deadline.
+                    "expires_at": min(now + self.idle, token.expires_at),
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if session is None:
+            raise RefreshRefused("SESSION_ENDED")
+        live = Session.model_validate(session)
+        user = await self._live_user(live)
+        await self._issue(live, successor)
+        return Refreshed(live, user, successor)
+
+    async def _replayed(self, token: RefreshToken, now: datetime) -> Refreshed:
+        current = await RefreshToken.get(token.id)
+        session = await Session.get(token.session_id)
+        if current is None or current.used_at is None or session is None:
+            raise RefreshRefused("SESSION_ENDED")
+        if session.revoked_at or session.expires_at <= now:
+            raise RefreshRefused("SESSION_ENDED")
+        successor = await RefreshToken.get(current.replaced_by) if current.replaced_by else None
+        racing_tab = now - current.used_at <= self.grace and (successor is None or successor.used_at is None)
+        if not racing_tab:
+            await self.end(session.user_id, session.id, "refresh token reuse")
+            raise RefreshRefused("REFRESH_TOKEN_REUSED")
+        return Refreshed(session, await self._live_user(session), None)
+
+    async def _live_user(self, session: Session) -> User:
+        user = await User.get(session.user_id)
+        if user is None or not user.is_active or session.id not in user.session_ids:
+            raise RefreshRefused("SESSION_ENDED")
+        return user
+
+    async def _issue(self, session: Session, token: str | None = None) -> str:
+        token = token or new_secret()
+        await RefreshToken(
+            id=token_hash(token),
+            session_id=session.id,
+            user_id=session.user_id,
+            expires_at=session.absolute_expires_at,
+        ).insert()
+        return token
+
+    async def list(self, user: User) -> list[Session]:
+        return (
+            await Session.find(
+                {
+                    "user_id": user.id,
+                    "_id": {"$in": user.session_ids},
+                    "revoked_at": None,
+                    "expires_at": {"$gt": utcnow()},
+                }
+            )
+            .sort([("last_used_at", -1)])
+            .to_list()
+        )
+
+    async def end(self, user_id: PydanticObjectId, session_id: str, reason: str) -> bool:
+        """End one session of `user_id`; False when it is not theirs or already gone."""
+        result = await _users().update_one({"_id": user_id}, {"$pull": {"session_ids": session_id}})
+        await _sessions().update_one(
+            {"_id": session_id, "user_id": user_id, "revoked_at": None},
+            {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}},
+        )
+        return result.modified_count == 1
+
+    async def end_all(self, user_id: PydanticObjectId, reason: str, keep: str | None = None) -> None:
+        """End every session of `user_id`, except `keep` when given."""
+        await _users().update_one({"_id": user_id}, {"$set": {"session_ids": [keep] if keep else []}})
+        query: dict[str, object] = {"user_id": user_id, "revoked_at": None}
+        if keep:
+            query["_id"] = {"$ne": keep}
+        await _sessions().update_many(query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}})
+
+    async def forget_user(self, user_id: PydanticObjectId) -> None:
+        """Delete every trace of a deleted user's sessions."""
+        await _sessions().delete_many({"user_id": user_id})
+        await _tokens().delete_many({"user_id": user_id})
+
+
+# Raw collections for the atomic operations Beanie has no shorthand for.
+def _users() -> AsyncCollection[dict[str, Any]]:
+    return User.get_pymongo_collection()
+
+
+def _sessions() -> AsyncCollection[dict[str, Any]]:
+    return Session.get_pymongo_collection()
+
+
+def _tokens() -> AsyncCollection[dict[str, Any]]:
+    return RefreshToken.get_pymongo_collection()
