@@ -80,6 +80,7 @@ def _split_list(value: object) -> object:
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+_PUBLIC_URL = re.compile(_ORIGIN.pattern + r"(/[A-Za-z0-9._~/-]*)?")
 
 RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
 ListSetting = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
@@ -117,6 +118,17 @@ class Settings(BaseSettings):
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []
 
+    public_url: str | None = None  # where people open the app; links in email start here
+    require_verified_login: bool = False
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    mail_from: str = "FARM Auth <no-reply@localhost>"
+    mail_retry_attempts: int = Field(3, ge=1, le=10)
+    mail_retry_delay_seconds: float = Field(2.0, ge=0, le=300)
+
     rate_limit_enabled: bool = True
     rate_limit_login_account: RateSetting = Rate(10, 900)
     rate_limit_login_ip: RateSetting = Rate(50, 900)
@@ -128,6 +140,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _public_url_is_an_origin(self) -> "Settings":
+        if self.public_url and not _PUBLIC_URL.fullmatch(self.public_url.rstrip("/")):
+            raise ValueError(f"PUBLIC_URL: {self.public_url!r} is not a URL like https://app.example.com")
+        return self
 
     @model_validator(mode="after")
     def _cors_origins_are_explicit(self) -> "Settings":
@@ -150,13 +168,24 @@ class Settings(BaseSettings):
     def _production_is_safe(self) -> "Settings":
         if self.is_development:
             return self
-        if not self.realm_app_id:
-            raise ValueError("REALM_APP_ID is required in production")
         secret = self.jwt_secret_key.get_secret_value() if self.jwt_secret_key else ""
         problem = secret_problem(secret)
         if problem:
             raise ValueError(f"JWT_SECRET_KEY {problem}; generate one with `make secret`")
+        if not self.realm_app_id:
+            raise ValueError("REALM_APP_ID is required in production")
+        if not self.public_url:
+            raise ValueError("PUBLIC_URL is required in production: links in account email start with it")
         return self
+
+    @property
+    def base_url(self) -> str:
+        """PUBLIC_URL without a trailing slash; in development it defaults to HOST:PORT."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security]
 
     @property
     def jwt_secret(self) -> str:

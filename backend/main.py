@@ -15,11 +15,11 @@ from backend.apps.todo.models import Task, delete_tasks_of
 from backend.apps.todo.routers import get_todo_router
 from backend.apps.user.auth import build_auth
 from backend.apps.user.csrf import CSRF_HEADER
-from backend.apps.user.mail import LogMailSender
+from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
 from backend.apps.user.ratelimit import RateLimitCounter
-from backend.apps.user.routers import get_users_router
+from backend.apps.user.routers import get_outbox_router, get_users_router
 from backend.apps.user.sessions import RefreshToken, Session
 from backend.config import Settings, load_settings_or_exit
 from backend.db import create_client, describe_url, init_db
@@ -44,7 +44,7 @@ def create_app(
     """Build the app. Tests pass their own settings and, for mongomock, their own client."""
     configure_logging()
     settings = settings or load_settings_or_exit()
-    mailer = LogMailSender(reveal_tokens=settings.is_development)
+    mailer, outbox = build_mailer(settings)
     auth = build_auth(settings, mailer, on_user_deleted=(delete_tasks_of,))
 
     @asynccontextmanager
@@ -60,9 +60,12 @@ def create_app(
                 logger.warning(
                     "RATE_LIMIT_ENABLED=false: login, registration and refresh are not rate limited"
                 )
+            if outbox is not None and not settings.is_development:
+                logger.warning("SMTP_HOST is not set: account email stays in %s, undelivered", outbox.folder)
             await bootstrap_superuser()
             yield
         finally:
+            await mailer.postman.drain()
             if mongo_client is None:
                 await client.close()
 
@@ -86,6 +89,8 @@ def create_app(
     add_error_handlers(app)
     add_docs(app)
     app.include_router(get_users_router(auth))
+    if outbox is not None and settings.is_development:
+        app.include_router(get_outbox_router(outbox))
     app.include_router(get_todo_router(auth.current_active_user))
 
     @app.get("/health", tags=["meta"])

@@ -9,7 +9,7 @@ import sys
 
 from fastapi_users.exceptions import InvalidPasswordException
 
-from backend.apps.user.mail import LogMailSender
+from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.config import Settings, load_settings_or_exit
 from backend.db import create_client, init_db
@@ -19,15 +19,16 @@ from backend.main import DOCUMENT_MODELS
 
 async def create_superuser(settings: Settings, email: str, password: str) -> int:
     client = create_client(settings)
+    mailer, _ = build_mailer(settings)  # a superuser is created verified: nothing is mailed
     try:
         await init_db(client[settings.mongodb_db], DOCUMENT_MODELS)
-        mailer = LogMailSender(reveal_tokens=settings.is_development)
         try:
             created = await ensure_superuser(settings, mailer, email, password)
         except InvalidPasswordException as exc:
             print(f"password refused: {exc.reason}", file=sys.stderr)
             return 1
     finally:
+        await mailer.postman.drain()
         await client.close()
     print(f"created superuser {email}" if created else f"{email} already exists; nothing changed")
     return 0

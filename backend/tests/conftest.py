@@ -85,7 +85,9 @@ ServerFactory = Callable[..., AbstractAsyncContextManager[Server]]
 
 
 @pytest.fixture
-def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
+def make_server(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> ServerFactory:
     """Start an app with settings overrides: `async with make_server(jwt_lifetime_seconds=5)`.
 
     `share_with=other` starts a second app (think: another worker) on the other's database;
@@ -108,13 +110,15 @@ def make_server(request: pytest.FixtureRequest, backend: str) -> ServerFactory:
         else:
             overrides.setdefault("mongodb_url", request.getfixturevalue("wire_url"))
             overrides.setdefault("mongodb_timeout_ms", 1000)
-        settings = Settings(
-            environment="development",
-            mongodb_db=database,
-            realm_app_id=TEST_APP_ID,
-            jwt_secret_key=TEST_SECRET,
-            **overrides,
+        overrides.setdefault(
+            "data_dir", share_with.settings.data_dir if share_with else tmp_path_factory.mktemp("data")
         )
+        overrides.setdefault("public_url", "https://farm.test")
+        overrides.setdefault("mail_retry_delay_seconds", 0.05)
+        overrides.setdefault("environment", "development")
+        overrides.setdefault("realm_app_id", TEST_APP_ID)
+        overrides.setdefault("jwt_secret_key", TEST_SECRET)
+        settings = Settings(mongodb_db=database, **overrides)
         app = create_app(settings, mongo_client=client)
         if fast_hashing:
             app.dependency_overrides[get_password_helper] = fast_password_helper

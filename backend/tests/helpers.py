@@ -1,11 +1,11 @@
 """Small steps the tests take the way a client would."""
 
+import asyncio
 import base64
 import json
-import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from httpx import AsyncClient, Response
 
 PASSWORD = "correct horse battery staple"
@@ -57,9 +57,26 @@ def cookie_attributes(response: Response, name: str) -> dict[str, str]:
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers.get_list('set-cookie')}")
 
 
-def mailed_token(caplog: pytest.LogCaptureFixture, path: str, email: str) -> str:
-    """The newest token the development mailer logged for `email` and link `path`."""
-    pattern = re.compile(rf"mail to {re.escape(email)} .*: {re.escape(path)}\?token=(\S+)")
-    tokens = [m.group(1) for r in caplog.records if (m := pattern.search(r.getMessage()))]
-    assert tokens, f"no {path} mail for {email}"
-    return tokens[-1]
+async def outbox(client: AsyncClient, email: str) -> list[dict[str, Any]]:
+    """What the development outbox holds for `email`, newest first."""
+    response = await client.get("/dev/outbox", params={"to": email})
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def mailed_token(client: AsyncClient, path: str, email: str, count: int = 1) -> str:
+    """The token of the newest `path` link mailed to `email`, once `count` such mails arrived.
+
+    Mail is sent in the background, so this waits (briefly) for it like a person checking an inbox.
+    """
+    for _ in range(200):
+        links = [
+            urlsplit(link)
+            for message in await outbox(client, email)
+            for link in message["links"]
+            if urlsplit(link).path == path
+        ]
+        if len(links) >= count:
+            return parse_qs(links[0].query)["token"][0]
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"no {path} mail for {email}")

@@ -9,7 +9,12 @@ import pytest
 from backend.config import REPO_ROOT, ConfigError, load_settings
 from backend.tests.conftest import TEST_SECRET
 
-GOOD = {"environment": "production", "realm_app_id": "application-0-abcde", "jwt_secret_key": TEST_SECRET}
+GOOD = {
+    "environment": "production",
+    "realm_app_id": "application-0-abcde",
+    "jwt_secret_key": TEST_SECRET,
+    "public_url": "https://farm.example.com",
+}
 
 
 def test_production_with_good_values_starts() -> None:
@@ -30,6 +35,9 @@ def test_production_with_good_values_starts() -> None:
         ({"jwt_secret_key": "has spaces and = signs which Realm refuses!!"}, "32-512 characters"),
         ({"jwt_secret_key": "ab" * 20}, "too little variety"),
         ({"realm_app_id": None}, "REALM_APP_ID is required"),
+        ({"public_url": None}, "PUBLIC_URL is required"),
+        ({"public_url": "farm.example.com"}, "PUBLIC_URL"),
+        ({"smtp_security": "ssl"}, "SMTP_SECURITY"),
         ({"port": "eighty"}, "PORT"),
     ],
 )

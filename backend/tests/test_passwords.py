@@ -35,11 +35,11 @@ class GatedPasswordHelper:
         return self.inner.generate()
 
 
-async def prepare(server: Server, caplog) -> dict:
+async def prepare(server: Server) -> dict:
     client = server.client()
     token = await signed_up(client, "hasher@example.com")
     await client.post("/auth/forgot-password", json={"email": "hasher@example.com"})
-    return {"token": token, "reset": mailed_token(caplog, "/reset-password", "hasher@example.com")}
+    return {"token": token, "reset": await mailed_token(client, "/reset-password", "hasher@example.com")}
 
 
 FLOWS = {
@@ -65,8 +65,8 @@ FLOWS = {
 
 
 @pytest.mark.parametrize("flow", FLOWS)
-async def test_hashing_does_not_block_other_requests(server: Server, caplog, flow: str) -> None:
-    state = await prepare(server, caplog)
+async def test_hashing_does_not_block_other_requests(server: Server, flow: str) -> None:
+    state = await prepare(server)
     gated = GatedPasswordHelper()
     server.app.dependency_overrides[get_password_helper] = lambda: gated
     client = server.client()
@@ -85,10 +85,14 @@ async def test_hashing_does_not_block_other_requests(server: Server, caplog, flo
     slow_task = asyncio.create_task(slow())
     assert await asyncio.to_thread(gated.entered.wait, 5), "the flow never hashed"
     await asyncio.wait_for(cheap(), timeout=10)
+    before_the_hash_ends = list(finished)
     gated.gate.set()
     await slow_task
 
-    assert finished == ["cheap", flow]
+    assert "cheap" in before_the_hash_ends
+    # Forgot-password answers without waiting for its hash at all (it runs after the answer,
+    # so known and unknown addresses answer alike); the others wait for theirs.
+    assert (flow in before_the_hash_ends) == (flow == "forgot password")
 
 
 async def test_register_then_login_with_default_argon2_parameters(make_server) -> None:

@@ -184,11 +184,11 @@ async def test_tokens_of_deleted_users_are_refused(client: AsyncClient) -> None:
     assert (await client.get("/users/me", headers=bearer(token))).status_code == 401
 
 
-async def test_reset_and_verify_tokens_are_not_access_tokens(client: AsyncClient, caplog) -> None:
+async def test_reset_and_verify_tokens_are_not_access_tokens(client: AsyncClient) -> None:
     await register(client, "kinds@example.com")
     await client.post("/auth/forgot-password", json={"email": "kinds@example.com"})
-    verify_token = mailed_token(caplog, "/verify", "kinds@example.com")
-    reset_token = mailed_token(caplog, "/reset-password", "kinds@example.com")
+    verify_token = await mailed_token(client, "/verify", "kinds@example.com")
+    reset_token = await mailed_token(client, "/reset-password", "kinds@example.com")
 
     for token in [verify_token, reset_token]:
         assert (await client.get("/users/me", headers=bearer(token))).status_code == 401
@@ -204,10 +204,10 @@ async def test_access_tokens_are_not_reset_or_verify_tokens(client: AsyncClient)
     assert verify.status_code == 400 and verify.json() == {"detail": "VERIFY_USER_BAD_TOKEN"}
 
 
-async def test_reset_tokens_are_signed_with_their_own_key(client: AsyncClient, caplog) -> None:
+async def test_reset_tokens_are_signed_with_their_own_key(client: AsyncClient) -> None:
     await register(client, "keys@example.com")
     await client.post("/auth/forgot-password", json={"email": "keys@example.com"})
-    reset_token = mailed_token(caplog, "/reset-password", "keys@example.com")
+    reset_token = await mailed_token(client, "/reset-password", "keys@example.com")
 
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(reset_token, TEST_SECRET, algorithms=["HS256"], audience="fastapi-users:reset")

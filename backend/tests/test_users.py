@@ -3,11 +3,11 @@
 from httpx import AsyncClient
 
 from backend.apps.todo.models import Task
-from backend.apps.user.mail import LogMailSender
+from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
 from backend.tests.conftest import Server
-from backend.tests.helpers import PASSWORD, bearer, login, mailed_token, register, signed_up
+from backend.tests.helpers import PASSWORD, bearer, login, mailed_token, outbox, register, signed_up
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -86,11 +86,11 @@ async def test_patch_me_rejects_unknown_fields(client: AsyncClient) -> None:
     assert response.status_code == 422
 
 
-async def test_forgot_and_reset_password(client: AsyncClient, caplog) -> None:
+async def test_forgot_and_reset_password(client: AsyncClient) -> None:
     await register(client, "forgetful@example.com")
 
     forgot = await client.post("/auth/forgot-password", json={"email": "Forgetful@Example.com"})
-    token = mailed_token(caplog, "/reset-password", "forgetful@example.com")
+    token = await mailed_token(client, "/reset-password", "forgetful@example.com")
     reset = await client.post("/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
 
     assert forgot.status_code == 202
@@ -114,10 +114,10 @@ async def test_forgot_password_answers_the_same_for_unknown_addresses(client: As
     assert known.content == unknown.content
 
 
-async def test_reset_password_refusals(client: AsyncClient, caplog) -> None:
+async def test_reset_password_refusals(client: AsyncClient) -> None:
     await register(client, "resetter@example.com")
     await client.post("/auth/forgot-password", json={"email": "resetter@example.com"})
-    token = mailed_token(caplog, "/reset-password", "resetter@example.com")
+    token = await mailed_token(client, "/reset-password", "resetter@example.com")
 
     bad_token = await client.post(
         "/auth/reset-password", json={"token": "nonsense", "password": NEW_PASSWORD}
@@ -130,9 +130,9 @@ async def test_reset_password_refusals(client: AsyncClient, caplog) -> None:
     assert missing.status_code == 422
 
 
-async def test_verify_flow(client: AsyncClient, caplog) -> None:
+async def test_verify_flow(client: AsyncClient) -> None:
     await register(client, "verify.me@example.com")
-    token = mailed_token(caplog, "/verify", "verify.me@example.com")
+    token = await mailed_token(client, "/verify", "verify.me@example.com")
 
     verified = await client.post("/auth/verify", json={"token": token})
     again = await client.post("/auth/verify", json={"token": token})
@@ -141,14 +141,15 @@ async def test_verify_flow(client: AsyncClient, caplog) -> None:
     assert again.status_code == 400 and again.json() == {"detail": "VERIFY_USER_ALREADY_VERIFIED"}
 
 
-async def test_request_verify_token_answers_202_for_anyone(client: AsyncClient, caplog) -> None:
+async def test_request_verify_token_answers_202_for_anyone(client: AsyncClient) -> None:
     await register(client, "pending@example.com")
-    caplog.clear()
+    await mailed_token(client, "/verify", "pending@example.com")  # the one sent on registration
 
     for email in ["pending@example.com", "nobody@example.com"]:
         response = await client.post("/auth/request-verify-token", json={"email": email})
         assert response.status_code == 202
-    mailed_token(caplog, "/verify", "pending@example.com")
+    await mailed_token(client, "/verify", "pending@example.com", count=2)
+    assert await outbox(client, "nobody@example.com") == []
 
 
 async def test_verify_refuses_garbage(client: AsyncClient) -> None:
@@ -239,7 +240,7 @@ async def test_first_superuser_is_created_at_startup_once(make_server) -> None:
         me = (await client.get("/users/me")).json()
         assert me["is_superuser"] is True and me["is_verified"] is True
         # What each start-up runs changes nothing the second time.
-        mailer = LogMailSender(reveal_tokens=True)
+        mailer, _ = build_mailer(server.settings)
         assert not await ensure_superuser(
             server.settings, mailer, "BOSS@example.com", "another harbour lantern"
         )

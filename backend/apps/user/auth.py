@@ -22,7 +22,7 @@ from fastapi_users.manager import BaseUserManager
 
 from backend.apps.user.cookies import ACCESS_COOKIE, AuthCookies
 from backend.apps.user.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
-from backend.apps.user.mail import MailSender
+from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserDeletedHook, derive_secret, user_manager_dependency
 from backend.apps.user.models import User
 from backend.apps.user.ratelimit import RateLimiter
@@ -144,7 +144,7 @@ class Auth:
 
 
 def build_auth(
-    settings: Settings, mailer: MailSender, on_user_deleted: tuple[UserDeletedHook, ...] = ()
+    settings: Settings, mailer: AccountMailer, on_user_deleted: tuple[UserDeletedHook, ...] = ()
 ) -> Auth:
     strategy = RealmJWTStrategy(
         secret=settings.jwt_secret, app_id=settings.app_id, lifetime_seconds=settings.jwt_lifetime_seconds
@@ -165,6 +165,19 @@ def build_auth(
     fastapi_users = FastAPIUsers[User, PydanticObjectId](get_user_manager, [bearer, cookie])
     current_user_token = fastapi_users.authenticator.current_user_token(active=True)
 
+    active_user = fastapi_users.current_user(active=True)
+
+    async def verified_user(user: Annotated[User, Depends(active_user)]) -> User:
+        if not user.is_verified:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail={
+                    "code": "USER_NOT_VERIFIED",
+                    "reason": "Verify your email address first: open the link we sent, or ask for a new one.",
+                },
+            )
+        return user
+
     async def current_session(
         user_token: Annotated[tuple[User, str], Depends(current_user_token)],
     ) -> CurrentSession:
@@ -183,7 +196,7 @@ def build_auth(
         origins=OriginPolicy(settings.cors_origins),
         csrf_key=csrf_key,
         get_user_manager=get_user_manager,
-        current_active_user=fastapi_users.current_user(active=True),
+        current_active_user=verified_user if settings.require_verified_login else active_user,
         current_superuser=fastapi_users.current_user(active=True, superuser=True),
         current_session=current_session,
     )

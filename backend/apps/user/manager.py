@@ -12,7 +12,7 @@ from fastapi_users import exceptions, schemas
 from fastapi_users.password import PasswordHelperProtocol
 from fastapi_users_db_beanie import ObjectIDIDMixin
 
-from backend.apps.user.mail import MailSender
+from backend.apps.user.emails import AccountMailer
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase, normalize_email
 from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper, password_problem
 from backend.apps.user.sessions import Sessions
@@ -27,13 +27,16 @@ def derive_secret(master: str, purpose: str) -> str:
 
 
 class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
+    verification_token_lifetime_seconds = 24 * 3600
+    reset_password_token_lifetime_seconds = 3600
+
     def __init__(
         self,
         user_db: UserDatabase,
         password_helper: PasswordHelperProtocol,
         *,
         settings: Settings,
-        mailer: MailSender,
+        mailer: AccountMailer,
         sessions: Sessions,
         on_user_deleted: Sequence[UserDeletedHook] = (),
     ) -> None:
@@ -50,11 +53,20 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
             raise exceptions.InvalidPasswordException(problem)
 
     async def change_password(self, user: User, current: str, new: str) -> User | None:
-        """Set a new password if `current` is right; None when it is wrong."""
+        """Set a new password if `current` is right (and tell the owner); None when it is wrong."""
         verified, _ = await self.verify_password(current, user.hashed_password)
         if not verified:
             return None
-        return await self._update(user, {"password": new})
+        user = await self._update(user, {"password": new})
+        await self.mailer.send_password_changed(user)
+        return user
+
+    async def forgot_password(self, user: User, request: Request | None = None) -> None:
+        # All of it (an argon2 hash, the token, the mail) after the answer: known and unknown
+        # addresses then answer alike, in content and in time.
+        if not user.is_active:
+            raise exceptions.UserInactive()
+        self.mailer.postman.in_background(super().forgot_password(user, request))
 
     async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
         if update_dict.get("email") is not None:
@@ -66,20 +78,23 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
             await self.request_verify(user, request)
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.mailer.send_verification(user, token)
+        await self.mailer.send_verification(user, token, self.verification_token_lifetime_seconds)
 
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.mailer.send_password_reset(user, token)
+        await self.mailer.send_password_reset(user, token, self.reset_password_token_lifetime_seconds)
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
         # Whoever had the old password may hold a session: a reset ends them all.
         await self.sessions.end_all(user.id, "password reset")
+        await self.mailer.send_password_was_reset(user)
 
     async def on_after_update(
         self, user: User, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:
         if update_dict.get("is_active") is False:
             await self.sessions.end_all(user.id, "account deactivated")
+        if "email" in update_dict and user.is_active and not user.is_verified:
+            await self.request_verify(user, request)  # the new address proves itself
 
     async def on_after_delete(self, user: User, request: Request | None = None) -> None:
         # After, not before: if a cleanup fails, what is left is unreachable data of a deleted
@@ -95,7 +110,7 @@ async def get_user_db() -> AsyncIterator[UserDatabase]:
 
 def user_manager_dependency(
     settings: Settings,
-    mailer: MailSender,
+    mailer: AccountMailer,
     sessions: Sessions,
     on_user_deleted: Sequence[UserDeletedHook] = (),
 ) -> Callable[..., AsyncIterator[UserManager]]:
@@ -115,7 +130,7 @@ def user_manager_dependency(
     return get_user_manager
 
 
-async def ensure_superuser(settings: Settings, mailer: MailSender, email: str, password: str) -> bool:
+async def ensure_superuser(settings: Settings, mailer: AccountMailer, email: str, password: str) -> bool:
     """Create a verified superuser unless the address is taken; True when one was created.
 
     Raises InvalidPasswordException when the password breaks the policy.

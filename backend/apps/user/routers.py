@@ -5,10 +5,13 @@ tutorial's paths behind rate limits. Login, refresh, logout and session manageme
 app's own (FastAPI Users has no refresh tokens and its JWT logout revokes nothing).
 """
 
+import re
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
 import jwt
+from anyio import to_thread
 from fastapi import APIRouter, Cookie, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
@@ -19,6 +22,7 @@ from pydantic import BaseModel
 
 from backend.apps.user.auth import Auth, CurrentSession
 from backend.apps.user.cookies import REFRESH_COOKIE
+from backend.apps.user.mail import OutboxTransport
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import (
     PasswordChange,
@@ -31,6 +35,8 @@ from backend.apps.user.models import (
 )
 from backend.apps.user.ratelimit import client_ip
 from backend.apps.user.sessions import RefreshRefused, Session
+
+LINK = re.compile(r"https?://\S+")
 
 
 class SessionRead(BaseModel):
@@ -129,7 +135,12 @@ def get_session_router(auth: Auth) -> APIRouter:
         "/auth/jwt/login",
         name="auth:jwt.login",
         response_model=BearerResponse,
-        responses={400: {"description": "LOGIN_BAD_CREDENTIALS"}, 429: {"description": "too many failures"}},
+        responses={
+            400: {
+                "description": "LOGIN_BAD_CREDENTIALS, or LOGIN_USER_NOT_VERIFIED with REQUIRE_VERIFIED_LOGIN"
+            },
+            429: {"description": "too many failures"},
+        },
     )
     async def login(
         request: Request,
@@ -147,6 +158,8 @@ def get_session_router(auth: Auth) -> APIRouter:
             await limiter.hit("login:account", account, settings.rate_limit_login_account)
             await limiter.hit("login:ip", ip, settings.rate_limit_login_ip)
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_BAD_CREDENTIALS)
+        if settings.require_verified_login and not user.is_verified:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
         session, refresh_token = await sessions.start(user, request.headers.get("user-agent", ""), ip)
         response = session_response(user, session, refresh_token)
         await user_manager.on_after_login(user, request, response)
@@ -241,5 +254,43 @@ def get_password_router(auth: Auth) -> APIRouter:
             )
         await auth.sessions.end_all(user.id, "password changed", keep=current.session_id)
         return UserRead.model_validate(user)
+
+    return router
+
+
+class OutboxMessage(BaseModel):
+    id: str
+    to: str
+    subject: str
+    date: datetime
+    text: str
+    html: str
+    links: list[str]
+
+
+def get_outbox_router(outbox: OutboxTransport) -> APIRouter:
+    """Development only: the messages the app would have mailed."""
+    router = APIRouter(prefix="/dev", tags=["development"])
+
+    @router.get("/outbox", response_model=list[OutboxMessage])
+    async def list_outbox(to: str | None = None) -> list[OutboxMessage]:
+        """Stored messages, newest first; `to` filters by recipient."""
+        messages = []
+        for message_id, message in await to_thread.run_sync(outbox.messages):
+            if to and normalize_email(to) != message["To"]:
+                continue
+            text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            messages.append(
+                OutboxMessage(
+                    id=message_id,
+                    to=message["To"],
+                    subject=message["Subject"],
+                    date=parsedate_to_datetime(message["Date"]),
+                    text=text,
+                    html=message.get_body(("html",)).get_content(),  # type: ignore[union-attr]
+                    links=LINK.findall(text),
+                )
+            )
+        return messages
 
     return router
