@@ -5,21 +5,35 @@ VENV := .venv
 DB_VENV := .venv-db
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
+NPM := npm --prefix frontend --no-fund --no-audit --loglevel=error
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help run install test lint format secret superuser clean
+.PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
+	secret superuser clean
 
 help:
-	@echo "make run        start the API at http://127.0.0.1:8000 (embedded database unless MONGODB_URL is set)"
+	@echo "make run        build the frontend, start the embedded database and the app at http://127.0.0.1:8000"
+	@echo "make dev        the API plus Vite's dev server at http://localhost:5173 (hot reload)"
 	@echo "make test       install test dependencies and run everything CI runs"
+	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
+	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and fix"
-	@echo "make clean      remove virtualenvs and caches (keeps data/)"
+	@echo "make clean      remove virtualenvs, node_modules, builds and caches (keeps data/)"
 
 run: export ENVIRONMENT ?= development
-run: install
+run: install frontend
 	$(BIN)/python -m backend.serve $(ARGS)
+
+# The API on :8000 and Vite on :5173, which forwards API paths to it. Email links point at Vite.
+dev: export ENVIRONMENT ?= development
+dev: export PUBLIC_URL ?= http://localhost:5173
+dev: install frontend/node_modules/.installed
+	@trap 'kill 0' EXIT; $(BIN)/python -m backend.serve --reload & $(NPM) run dev
 
 install: $(VENV)/.runtime $(DB_VENV)/.installed
 
@@ -42,12 +56,52 @@ $(DB_VENV)/.installed: backend/requirements-db.txt
 	$(DB_VENV)/bin/pip install $(PIP_FLAGS) -r backend/requirements-db.txt
 	@touch $@
 
-test: $(VENV)/.dev $(DB_VENV)/.installed lint
-	$(BIN)/python -m pytest
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or newer with npm is required for the frontend"; exit 1; }
+	$(NPM) ci
+	@touch $@
+
+frontend: frontend/dist/index.html
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	$(NPM) run build
+
+# The typed client (frontend/src/api/schema.d.ts) is generated from the backend and committed.
+api: $(VENV)/.runtime frontend/node_modules/.installed
+	@mkdir -p data
+	$(BIN)/python -m backend.manage openapi --output data/openapi.json
+	cd frontend && npx openapi-typescript ../data/openapi.json --default-non-nullable false -o src/api/schema.d.ts
+
+api-check: $(VENV)/.runtime frontend/node_modules/.installed
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BIN)/python -m backend.manage openapi --output "$$tmp/openapi.json"; \
+	(cd frontend && npx openapi-typescript "$$tmp/openapi.json" --default-non-nullable false -o "$$tmp/schema.d.ts" >/dev/null); \
+	if ! diff -u frontend/src/api/schema.d.ts "$$tmp/schema.d.ts"; then \
+		echo "frontend/src/api/schema.d.ts is stale against the backend: run 'make api' and commit it"; exit 1; fi; \
+	echo "the API client is up to date with the backend"
+
+# Debian's Chromium drives the browser tests (Playwright's own download cannot work offline).
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "Chromium is missing: sudo apt-get install chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; fi; }
+
+test: lint test-backend test-frontend e2e
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check backend
 	$(BIN)/ruff format --check backend
+
+test-backend: $(VENV)/.dev $(DB_VENV)/.installed
+	$(BIN)/python -m pytest
+
+test-frontend: frontend/node_modules/.installed api-check
+	$(NPM) run typecheck
+	$(NPM) test
+
+e2e: install frontend chromium
+	rm -rf frontend/test-results
+	cd frontend && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix backend
@@ -61,5 +115,5 @@ superuser: install
 	$(BIN)/python -m backend.manage create-superuser $(if $(EMAIL),--email $(EMAIL))
 
 clean:
-	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist frontend/test-results
 	find backend -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -12,7 +12,15 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -102,13 +110,14 @@ class Settings(BaseSettings):
     mongodb_db: str = Field("farmstack", validation_alias=AliasChoices("MONGODB_DB", "DB_NAME"), min_length=1)
     mongodb_timeout_ms: int = Field(5000, ge=100)
     embedded_db_bin: Path = REPO_ROOT / ".venv-db" / "bin" / "secantusd-py"
+    frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
 
     realm_app_id: str | None = None
     jwt_secret_key: SecretStr | None = None
     jwt_lifetime_seconds: int = Field(900, ge=5, le=86400)
     cookie_secure: bool = True
 
-    first_superuser_email: str | None = None
+    first_superuser_email: EmailStr | None = None
     first_superuser_password: SecretStr | None = None
 
     session_idle_timeout_seconds: int = Field(14 * 86400, ge=60)

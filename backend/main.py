@@ -26,6 +26,7 @@ from backend.db import create_client, describe_url, init_db
 from backend.docs import add_docs
 from backend.errors import add_error_handlers
 from backend.security_headers import SecurityHeadersMiddleware
+from backend.spa import add_frontend
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def create_app(
     async def health() -> dict[str, str]:
         await User.get_pymongo_collection().database.command("ping")
         return {"status": "ok"}
+
+    add_frontend(app, settings.frontend_dist)  # last: its fallback must not shadow the API
 
     # Outermost last: the client address is settled first, headers are added to every answer.
     app.add_middleware(

@@ -114,6 +114,7 @@ def make_server(
             "data_dir", share_with.settings.data_dir if share_with else tmp_path_factory.mktemp("data")
         )
         overrides.setdefault("public_url", "https://farm.test")
+        overrides.setdefault("frontend_dist", tmp_path_factory.mktemp("no-frontend-build"))
         overrides.setdefault("mail_retry_delay_seconds", 0.05)
         overrides.setdefault("environment", "development")
         overrides.setdefault("realm_app_id", TEST_APP_ID)

@@ -137,3 +137,12 @@ async def test_cors_allows_only_configured_origins(make_server) -> None:
 def test_cors_origins_must_be_explicit(origins: str) -> None:
     with pytest.raises(ConfigError, match="CORS_ORIGINS"):
         load_settings(environment="development", jwt_secret_key="x" * 40, cors_origins=origins)
+
+
+async def test_an_ended_session_is_401_not_a_csrf_error(server: Server) -> None:
+    browser, token = await cookie_session(server, "ended.csrf@example.com")
+    await server.client().post("/auth/logout-all", headers=bearer(token))  # from elsewhere
+
+    response = await browser.post("/task/", json={"name": "x"})  # the stale cookie, no CSRF header
+
+    assert response.status_code == 401  # "sign in again", not "send a CSRF header"

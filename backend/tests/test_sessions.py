@@ -394,3 +394,17 @@ async def test_checking_an_access_token_costs_one_database_read(make_server, wir
                 assert counter.commands == ["find"]
     finally:
         await client.close()
+
+
+async def test_logout_others_keeps_only_this_session(server: Server) -> None:
+    here, there = server.client(), server.client()
+    await register(here, "others@example.com")
+    await log_in(here, "others@example.com")
+    await log_in(there, "others@example.com")
+
+    response = await here.post("/auth/logout-others")
+
+    assert response.status_code == 204
+    assert (await here.get("/users/me")).status_code == 200
+    assert (await there.get("/users/me")).status_code == 401
+    assert [s["current"] for s in (await here.get("/auth/sessions")).json()] == [True]

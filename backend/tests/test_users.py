@@ -246,3 +246,36 @@ async def test_first_superuser_is_created_at_startup_once(make_server) -> None:
         )
         assert await User.find(User.email == "boss@example.com").count() == 1
         await login(client, "boss@example.com", "quiet harbour lantern 7")
+
+
+async def test_superusers_list_and_search_users(server: Server) -> None:
+    for i in range(5):
+        await register(server.client(), f"member{i}@example.com")
+    await register(server.client(), "Someone.Else@Other.org")
+    admin = await superuser_client(server)
+
+    everyone = await admin.get("/users")
+    page = await admin.get("/users", params={"limit": 2, "skip": 2})
+    search = await admin.get("/users", params={"q": "ELSE@other"})
+    regex_safe = await admin.get("/users", params={"q": ".*"})
+
+    assert everyone.status_code == 200
+    assert everyone.json()["total"] == 7
+    assert [u["email"] for u in everyone.json()["items"]][:2] == [
+        "member0@example.com",
+        "member1@example.com",
+    ]
+    assert [u["email"] for u in page.json()["items"]] == ["member2@example.com", "member3@example.com"]
+    assert page.json()["total"] == 7
+    assert [u["email"] for u in search.json()["items"]] == ["someone.else@other.org"]
+    assert regex_safe.json() == {"items": [], "total": 0}
+    assert "hashed_password" not in everyone.text
+
+
+async def test_listing_users_is_for_superusers_only(server: Server) -> None:
+    client = server.client()
+    await signed_up(client, "curious@example.com")
+
+    assert (await client.get("/users")).status_code == 403
+    assert (await server.client().get("/users")).status_code == 401
+    assert (await client.get("/users", params={"limit": 1000})).status_code in (403, 422)

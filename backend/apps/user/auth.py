@@ -102,7 +102,9 @@ class CookieStrategy(RealmJWTStrategy):
         self, token: str | None, user_manager: BaseUserManager[User, PydanticObjectId]
     ) -> User | None:
         claims = self.decode(token) if token else None
-        if claims is None:
+        user = await self.user_of(claims, user_manager) if claims else None
+        # Only a live session gets as far as the CSRF check: an ended one is a plain 401.
+        if user is None or claims is None:
             return None
         if not csrf_proof_is_valid(self.request, self.csrf_key, claims["sid"]):
             raise HTTPException(
@@ -113,7 +115,7 @@ class CookieStrategy(RealmJWTStrategy):
                     "(the value of the FARM_csrf cookie), or use a Bearer token.",
                 },
             )
-        return await self.user_of(claims, user_manager)
+        return user
 
 
 @dataclass(frozen=True)

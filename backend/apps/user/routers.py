@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import jwt
 from anyio import to_thread
-from fastapi import APIRouter, Cookie, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Cookie, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users.authentication.transport.bearer import BearerResponse
@@ -67,6 +67,7 @@ def get_users_router(auth: Auth) -> APIRouter:
         users.get_verify_router(UserRead), prefix="/auth", tags=["auth"], dependencies=account_limits
     )
     router.include_router(get_password_router(auth), prefix="/users", tags=["users"])
+    router.include_router(get_user_admin_router(auth), prefix="/users", tags=["users"])
     router.include_router(users.get_users_router(UserRead, UserUpdate), prefix="/users", tags=["users"])
     return router
 
@@ -200,6 +201,11 @@ def get_session_router(auth: Auth) -> APIRouter:
         await sessions.end_all(current.user.id, "logged out everywhere")
         return signed_out()
 
+    @router.post("/auth/logout-others", status_code=status.HTTP_204_NO_CONTENT)
+    async def logout_others(current: CurrentSessionDep) -> None:
+        """End every session of mine except this one."""
+        await sessions.end_all(current.user.id, "ended from another session", keep=current.session_id)
+
     @router.get("/auth/sessions", response_model=list[SessionRead])
     async def list_sessions(current: CurrentSessionDep) -> list[SessionRead]:
         """My live sessions, most recently used first; `current` marks the one asking."""
@@ -292,5 +298,29 @@ def get_outbox_router(outbox: OutboxTransport) -> APIRouter:
                 )
             )
         return messages
+
+    return router
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    total: int
+
+
+def get_user_admin_router(auth: Auth) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(auth.current_superuser)])
+
+    @router.get("", response_model=UserPage, name="users:list")
+    async def list_users(
+        q: Annotated[str, Query(max_length=320, description="part of the email address")] = "",
+        skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> UserPage:
+        """Superusers: every account, oldest first, optionally only those whose email contains `q`."""
+        query = {"email": {"$regex": re.escape(q.strip().lower())}} if q.strip() else {}
+        users = await User.find(query).sort([("created_at", 1), ("_id", 1)]).skip(skip).limit(limit).to_list()
+        return UserPage(
+            items=[UserRead.model_validate(u) for u in users], total=await User.find(query).count()
+        )
 
     return router

@@ -1,0 +1,39 @@
+import { BrowserRouter, Route, Routes } from "react-router";
+
+import { AuthProvider } from "./auth/AuthProvider";
+import { RequireAuth, SignedOutOnly } from "./components/guards";
+import { AccountPage } from "./pages/AccountPage";
+import { AdminPage } from "./pages/AdminPage";
+import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
+import { LoginPage } from "./pages/LoginPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { RegisterPage } from "./pages/RegisterPage";
+import { ResetPasswordPage } from "./pages/ResetPasswordPage";
+import { SessionsPage } from "./pages/SessionsPage";
+import { TodosPage } from "./pages/TodosPage";
+import { VerifyPage } from "./pages/VerifyPage";
+
+export function App() {
+  return (
+    <AuthProvider>
+      <BrowserRouter>
+        <Routes>
+          <Route element={<SignedOutOnly />}>
+            <Route path="/login" element={<LoginPage />} />
+            <Route path="/register" element={<RegisterPage />} />
+            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+          </Route>
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
+          <Route path="/verify" element={<VerifyPage />} />
+          <Route element={<RequireAuth />}>
+            <Route path="/" element={<TodosPage />} />
+            <Route path="/account" element={<AccountPage />} />
+            <Route path="/sessions" element={<SessionsPage />} />
+            <Route path="/admin" element={<AdminPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </BrowserRouter>
+    </AuthProvider>
+  );
+}

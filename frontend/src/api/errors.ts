@@ -1,0 +1,39 @@
+/** Turn an API error body into a sentence a person can act on. The API's own reasons win. */
+
+const CODES: Record<string, string> = {
+  LOGIN_BAD_CREDENTIALS: "Wrong email or password.",
+  LOGIN_USER_NOT_VERIFIED: "Verify your email address first: open the link we sent you.",
+  REGISTER_USER_ALREADY_EXISTS: "An account with this email address already exists.",
+  RESET_PASSWORD_BAD_TOKEN: "This reset link is invalid, used or expired. Ask for a new one.",
+  VERIFY_USER_BAD_TOKEN: "This verification link is invalid or expired. Ask for a new one.",
+  VERIFY_USER_ALREADY_VERIFIED: "Your email address is already verified.",
+  UPDATE_USER_EMAIL_ALREADY_EXISTS: "Another account already uses this email address.",
+  REFRESH_TOKEN_INVALID: "Please sign in.",
+  SESSION_ENDED: "Your session has ended. Please sign in again.",
+  Unauthorized: "Please sign in again.",
+  Forbidden: "You are not allowed to do that.",
+};
+
+type ValidationItem = { loc?: Array<string | number>; msg?: string };
+
+export function errorMessage(error: unknown, fallback = "Something went wrong. Please try again."): string {
+  const detail = (error as { detail?: unknown } | null | undefined)?.detail;
+  if (typeof detail === "string") {
+    return CODES[detail] ?? detail;
+  }
+  if (detail && typeof detail === "object" && !Array.isArray(detail)) {
+    const { reason, code } = detail as { reason?: unknown; code?: unknown };
+    if (typeof reason === "string") return reason;
+    if (typeof code === "string") return CODES[code] ?? code;
+  }
+  if (Array.isArray(detail)) {
+    return (detail as ValidationItem[])
+      .map((item) => {
+        const field = item.loc?.filter((part) => part !== "body").join(".");
+        const message = (item.msg ?? "is invalid").replace(/^Value error, /, "");
+        return field ? `${field}: ${message}` : message;
+      })
+      .join(" ");
+  }
+  return fallback;
+}

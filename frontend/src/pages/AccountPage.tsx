@@ -1,0 +1,92 @@
+import { useState } from "react";
+import type { FormEvent } from "react";
+
+import { api } from "../api/client";
+import { useAuth } from "../auth/AuthProvider";
+import { Alert, Field, SubmitButton, useAction } from "../components/ui";
+import { PASSWORD_HINT } from "./RegisterPage";
+
+export function AccountPage() {
+  const { user, reloadUser } = useAuth();
+  const [notice, setNotice] = useState<{ email?: string; password?: string; verify?: string }>({});
+  const changeEmail = useAction((email: string) => api.PATCH("/users/me", { body: { email } }));
+  const changePassword = useAction((current_password: string, new_password: string) =>
+    api.POST("/users/me/password", { body: { current_password, new_password } }),
+  );
+  const resend = useAction((email: string) => api.POST("/auth/request-verify-token", { body: { email } }));
+  if (!user) return null;
+
+  async function submitEmail(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const email = String(new FormData(event.currentTarget).get("email"));
+    if ((await changeEmail.run(email)).ok) {
+      await reloadUser();
+      setNotice({ email: `Your address is now ${email.toLowerCase()}. We sent a verification link there.` });
+    }
+  }
+
+  async function submitPassword(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    if ((await changePassword.run(String(data.get("current")), String(data.get("new")))).ok) {
+      form.reset();
+      setNotice({ password: "Password changed. Your other sessions were signed out." });
+    }
+  }
+
+  async function resendVerification() {
+    if ((await resend.run(user!.email)).ok) setNotice({ verify: `A new verification link is on its way to ${user!.email}.` });
+  }
+
+  return (
+    <section aria-labelledby="account-title">
+      <h1 id="account-title">Account</h1>
+      <div className="card">
+        <h2>Your address</h2>
+        <p>
+          <strong>{user.email}</strong>{" "}
+          {user.is_verified ? (
+            <span className="badge ok">verified</span>
+          ) : (
+            <span className="badge warn">not verified</span>
+          )}
+        </p>
+        {!user.is_verified && (
+          <>
+            <Alert kind="success">{notice.verify}</Alert>
+            <Alert kind="error">{resend.error}</Alert>
+            <button type="button" onClick={() => void resendVerification()} disabled={resend.busy} aria-busy={resend.busy}>
+              {resend.busy ? "Sending…" : "Send a new verification link"}
+            </button>
+          </>
+        )}
+      </div>
+
+      <form className="card" onSubmit={submitEmail} aria-labelledby="email-title">
+        <h2 id="email-title">Change email</h2>
+        <Alert kind="success">{notice.email}</Alert>
+        <Alert kind="error">{changeEmail.error}</Alert>
+        <Field label="New email" name="email" type="email" autoComplete="email" required />
+        <SubmitButton busy={changeEmail.busy}>Change email</SubmitButton>
+      </form>
+
+      <form className="card" onSubmit={submitPassword} aria-labelledby="password-title">
+        <h2 id="password-title">Change password</h2>
+        <Alert kind="success">{notice.password}</Alert>
+        <Alert kind="error">{changePassword.error}</Alert>
+        <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
+        <Field
+          label="New password"
+          name="new"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          required
+          hint={PASSWORD_HINT}
+        />
+        <SubmitButton busy={changePassword.busy}>Change password</SubmitButton>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import { useState } from "react";
+import type { FormEvent } from "react";
+import { Link } from "react-router";
+
+import { useAuth } from "../auth/AuthProvider";
+import type { SignOutReason } from "../auth/tokenManager";
+import { Alert, Field, SubmitButton } from "../components/ui";
+
+const REASONS: Record<SignOutReason, string> = {
+  ended:
+    "Your session was ended — from another device, by a password change, or for your safety. Please sign in again.",
+  expired: "Your session expired. Please sign in again.",
+  "other-tab": "You logged out in another tab.",
+  logout: "You are logged out.",
+};
+
+export function LoginPage() {
+  const { state, login } = useAuth();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const reason = state.status === "signed-out" ? state.reason : null;
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      setError(await login(String(form.get("email")), String(form.get("password"))));
+    } catch {
+      setError("The server could not be reached. Check your connection and try again.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="login-title" className="card">
+      <h2 id="login-title">Log in</h2>
+      {reason && !error && <Alert kind="info">{REASONS[reason]}</Alert>}
+      <Alert kind="error">{error}</Alert>
+      <form onSubmit={submit}>
+        <Field label="Email" name="email" type="email" autoComplete="username" required />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+        <SubmitButton busy={busy}>Log in</SubmitButton>
+      </form>
+      <p className="links">
+        <Link to="/forgot-password">Forgot your password?</Link> · <Link to="/register">Create an account</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,23 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `make dev`: Vite serves the app and forwards API calls to the backend. The Host header is
+// kept (no changeOrigin), so the backend sees the same origin the browser does and its Origin
+// check for login and refresh passes.
+const api = process.env.API_URL ?? "http://127.0.0.1:8000";
+const apiPaths = ["/auth", "/users", "/task", "/dev", "/health", "/docs", "/docs-assets", "/docs-static", "/openapi.json"];
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    port: 5173,
+    strictPort: true,
+    proxy: Object.fromEntries(apiPaths.map((path) => [path, { target: api, changeOrigin: false }])),
+  },
+  build: { sourcemap: true },
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
+  },
+});
