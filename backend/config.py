@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     data_dir: Path = REPO_ROOT / "data"
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], BeforeValidator(str.lower)] = "info"
 
     mongodb_url: str | None = Field(None, validation_alias=AliasChoices("MONGODB_URL", "DB_URL"))
     mongodb_db: str = Field("farmstack", validation_alias=AliasChoices("MONGODB_DB", "DB_NAME"), min_length=1)

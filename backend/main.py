@@ -25,6 +25,7 @@ from backend.config import Settings, load_settings_or_exit
 from backend.db import create_client, describe_url, init_db
 from backend.docs import add_docs
 from backend.errors import add_error_handlers
+from backend.logs import configure_logging
 from backend.security_headers import SecurityHeadersMiddleware
 from backend.spa import add_frontend
 
@@ -33,18 +34,12 @@ logger = logging.getLogger(__name__)
 DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task]
 
 
-def configure_logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("backend").setLevel(logging.INFO)
-
-
 def create_app(
     settings: Settings | None = None, *, mongo_client: AsyncMongoClient[Any] | Any = None
 ) -> FastAPI:
     """Build the app. Tests pass their own settings and, for mongomock, their own client."""
-    configure_logging()
     settings = settings or load_settings_or_exit()
+    configure_logging(settings.log_level)
     mailer, outbox = build_mailer(settings)
     auth = build_auth(settings, mailer, on_user_deleted=(delete_tasks_of,))
 

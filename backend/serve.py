@@ -9,6 +9,7 @@ import uvicorn
 
 from backend.config import load_settings_or_exit
 from backend.embedded_db import running_database
+from backend.logs import FORMAT
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,11 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
 
     # Validated here, once, before the database starts: workers then read the same values
     # (including a generated development secret).
     settings = load_settings_or_exit()
+    logging.getLogger().setLevel(settings.log_level.upper())
     with contextlib.ExitStack() as stack:
         if not settings.mongodb_url:
             os.environ["MONGODB_URL"] = stack.enter_context(
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
             # The app trusts X-Forwarded-For only from TRUSTED_PROXIES (see main.py), not
             # from whatever uvicorn trusts by default.
             proxy_headers=False,
+            log_level=settings.log_level,
         )
 
 

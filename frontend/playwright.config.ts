@@ -57,6 +57,7 @@ export default defineConfig({
       PUBLIC_URL: baseURL,
       DATA_DIR: process.env.E2E_DATA_DIR,
       JWT_LIFETIME_SECONDS: String(ACCESS_TOKEN_SECONDS),
+      LOG_LEVEL: "warning",
       FIRST_SUPERUSER_EMAIL: SUPERUSER.email,
       FIRST_SUPERUSER_PASSWORD: SUPERUSER.password,
       // Many accounts from one address in a few minutes: the per-IP limits are raised, the

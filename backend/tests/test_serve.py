@@ -26,18 +26,20 @@ def server_env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(data_dir: Path, *args: str) -> Iterator[httpx.Client]:
+def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[httpx.Client]:
+    """The launcher as a process; after it stops, `client.server_output` holds what it printed."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "backend.serve", *args],
         cwd=REPO_ROOT,
-        env=server_env(data_dir, port),
+        env={**server_env(data_dir, port), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with client:
             deadline = time.monotonic() + STARTUP_SECONDS
             while True:
                 assert process.poll() is None, process.stdout.read()
@@ -52,10 +54,11 @@ def running_server(data_dir: Path, *args: str) -> Iterator[httpx.Client]:
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(30)
+            output, _ = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             pytest.fail("the server did not stop on Ctrl-C")
+        client.server_output = output  # type: ignore[attr-defined]
 
 
 def sign_in(client: httpx.Client, email: str) -> dict[str, str]:
@@ -121,3 +124,23 @@ def test_create_superuser_command_shares_the_running_database(tmp_path: Path) ->
             "/users/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
         ).json()
         assert me["is_superuser"] is True
+
+
+def test_tokens_in_links_stay_out_of_the_access_log(tmp_path: Path) -> None:
+    # Production mode on the embedded database: a browser opening a mailed link.
+    production = {
+        "ENVIRONMENT": "production",
+        "JWT_SECRET_KEY": "serve-test-secret-0123456789-abcdefghijklmnop",
+        "REALM_APP_ID": "application-0-test",
+        "PUBLIC_URL": "https://farm.example.com",
+    }
+    secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    with running_server(tmp_path, env=production) as client:
+        for path in ["/reset-password", "/verify"]:
+            client.get(path, params={"token": secret_looking}, headers={"Accept": "text/html"})
+        client.get("/health")
+    output = client.server_output  # type: ignore[attr-defined]
+
+    assert "GET /verify?token=[redacted]" in output
+    assert "GET /reset-password?token=[redacted]" in output
+    assert secret_looking not in output
