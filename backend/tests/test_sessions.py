@@ -36,6 +36,15 @@ async def refresh_with(server: Server, token: str) -> Response:
     """A refresh as any holder of `token` would send it (a fresh client, no other cookies)."""
     return await server.client().post("/auth/jwt/refresh", headers={"Cookie": f"FARM_refresh={token}"})
 
+async def two_devices(server: Server, email: str) -> tuple[AsyncClient, AsyncClient]:
+    """One account logged in from two browsers."""
+    first, second = server.client(), server.client()
+    await register(first, email)
+    await log_in(first, email)
+    await log_in(second, email)
+    return first, second
+
+
 
 async def test_login_sets_refresh_and_csrf_cookies(server: Server, client: AsyncClient) -> None:
     await register(client, "cookies@example.com")
@@ -191,10 +200,7 @@ async def test_sessions_list_marks_the_current_one(server: Server) -> None:
 
 
 async def test_ending_another_device_logs_it_out(server: Server) -> None:
-    laptop, phone = server.client(), server.client()
-    await register(laptop, "two.devices@example.com")
-    await log_in(laptop, "two.devices@example.com")
-    await log_in(phone, "two.devices@example.com")
+    laptop, phone = await two_devices(server, "two.devices@example.com")
     phone_session = next(s for s in (await laptop.get("/auth/sessions")).json() if not s["current"])
 
     response = await laptop.delete(f"/auth/sessions/{phone_session['id']}")
@@ -218,10 +224,7 @@ async def test_someone_elses_session_is_404(server: Server) -> None:
 
 
 async def test_logout_all_ends_every_session(server: Server) -> None:
-    first, second = server.client(), server.client()
-    await register(first, "everywhere@example.com")
-    await log_in(first, "everywhere@example.com")
-    await log_in(second, "everywhere@example.com")
+    first, second = await two_devices(server, "everywhere@example.com")
 
     response = await first.post("/auth/logout-all")
 
@@ -232,10 +235,7 @@ async def test_logout_all_ends_every_session(server: Server) -> None:
 
 
 async def test_password_change_ends_my_other_sessions(server: Server) -> None:
-    here, elsewhere = server.client(), server.client()
-    await register(here, "changer@example.com")
-    await log_in(here, "changer@example.com")
-    await log_in(elsewhere, "changer@example.com")
+    here, elsewhere = await two_devices(server, "changer@example.com")
 
     response = await here.post(
         "/users/me/password", json={"current_password": PASSWORD, "new_password": "quiet harbour lantern 7"}
@@ -397,10 +397,7 @@ async def test_checking_an_access_token_costs_one_database_read(make_server, wir
 
 
 async def test_logout_others_keeps_only_this_session(server: Server) -> None:
-    here, there = server.client(), server.client()
-    await register(here, "others@example.com")
-    await log_in(here, "others@example.com")
-    await log_in(there, "others@example.com")
+    here, there = await two_devices(server, "others@example.com")
 
     response = await here.post("/auth/logout-others")
 

@@ -1,7 +1,7 @@
 import { Navigate, NavLink, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthProvider";
-import { Spinner } from "./ui";
+import { PublicPage, Spinner } from "./ui";
 
 /** Pages for signed-in people: wait for the session to be restored, else go to the login page. */
 export function RequireAuth() {
@@ -28,10 +28,9 @@ export function SignedOutOnly() {
     return <Navigate to={from ?? "/"} replace />;
   }
   return (
-    <main id="main" className="narrow">
-      <h1 className="brand">FARM Auth</h1>
+    <PublicPage>
       <Outlet />
-    </main>
+    </PublicPage>
   );
 }
 

@@ -18,6 +18,25 @@ export function Field({ label, hint, ...input }: { label: string; hint?: string 
   );
 }
 
+const PASSWORD_HINT = "At least 8 characters. A few unusual words make a strong, memorable password.";
+
+/** A field for choosing a password: the browser may suggest one, the hint says what passes. */
+export function NewPasswordField({ label = "New password", name = "password" }: { label?: string; name?: string }) {
+  return (
+    <Field label={label} name={name} type="password" autoComplete="new-password" minLength={8} required hint={PASSWORD_HINT} />
+  );
+}
+
+/** The frame of pages shown whether or not someone is signed in. */
+export function PublicPage({ children }: { children: ReactNode }) {
+  return (
+    <main id="main" className="narrow">
+      <h1 className="brand">FARM Auth</h1>
+      {children}
+    </main>
+  );
+}
+
 export function Alert({ kind, children }: { kind: "error" | "success" | "info"; children: ReactNode }) {
   if (!children) return null;
   return (

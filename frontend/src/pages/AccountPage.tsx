@@ -3,8 +3,7 @@ import type { FormEvent } from "react";
 
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { Alert, Field, SubmitButton, useAction } from "../components/ui";
-import { PASSWORD_HINT } from "./RegisterPage";
+import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
 
 export function AccountPage() {
   const { user, reloadUser } = useAuth();
@@ -76,15 +75,7 @@ export function AccountPage() {
         <Alert kind="success">{notice.password}</Alert>
         <Alert kind="error">{changePassword.error}</Alert>
         <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
-        <Field
-          label="New password"
-          name="new"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
-          required
-          hint={PASSWORD_HINT}
-        />
+        <NewPasswordField name="new" />
         <SubmitButton busy={changePassword.busy}>Change password</SubmitButton>
       </form>
     </section>

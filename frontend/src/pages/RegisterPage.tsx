@@ -4,9 +4,7 @@ import { Link } from "react-router";
 
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { Alert, Field, SubmitButton, useAction } from "../components/ui";
-
-export const PASSWORD_HINT = "At least 8 characters. A few unusual words make a strong, memorable password.";
+import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
 
 export function RegisterPage() {
   const { login } = useAuth();
@@ -34,15 +32,7 @@ export function RegisterPage() {
       <Alert kind="error">{register.error}</Alert>
       <form onSubmit={submit}>
         <Field label="Email" name="email" type="email" autoComplete="email" required />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
-          required
-          hint={PASSWORD_HINT}
-        />
+        <NewPasswordField label="Password" />
         <SubmitButton busy={register.busy}>Create account</SubmitButton>
       </form>
       <p className="links">

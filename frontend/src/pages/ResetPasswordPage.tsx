@@ -3,8 +3,7 @@ import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { api } from "../api/client";
-import { Alert, Field, SubmitButton, useAction } from "../components/ui";
-import { PASSWORD_HINT } from "./RegisterPage";
+import { Alert, NewPasswordField, PublicPage, SubmitButton, useAction } from "../components/ui";
 
 export function ResetPasswordPage() {
   const [params] = useSearchParams();
@@ -20,8 +19,7 @@ export function ResetPasswordPage() {
   }
 
   return (
-    <main id="main" className="narrow">
-      <h1 className="brand">FARM Auth</h1>
+    <PublicPage>
       <section aria-labelledby="reset-title" className="card">
         <h2 id="reset-title">Choose a new password</h2>
         {!token ? (
@@ -39,15 +37,7 @@ export function ResetPasswordPage() {
           <>
             <Alert kind="error">{reset.error}</Alert>
             <form onSubmit={submit}>
-              <Field
-                label="New password"
-                name="password"
-                type="password"
-                autoComplete="new-password"
-                minLength={8}
-                required
-                hint={PASSWORD_HINT}
-              />
+              <NewPasswordField />
               <SubmitButton busy={reset.busy}>Set the new password</SubmitButton>
             </form>
             <p className="links">
@@ -56,6 +46,6 @@ export function ResetPasswordPage() {
           </>
         )}
       </section>
-    </main>
+    </PublicPage>
   );
 }

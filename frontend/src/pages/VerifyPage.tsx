@@ -4,7 +4,7 @@ import { Link, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
-import { Alert, Spinner } from "../components/ui";
+import { Alert, PublicPage, Spinner } from "../components/ui";
 
 export function VerifyPage() {
   const [params] = useSearchParams();
@@ -30,8 +30,7 @@ export function VerifyPage() {
   }, [outcome, signedIn, reloadUser]);
 
   return (
-    <main id="main" className="narrow">
-      <h1 className="brand">FARM Auth</h1>
+    <PublicPage>
       <section aria-labelledby="verify-title" className="card">
         <h2 id="verify-title">Verify your email address</h2>
         {!token ? (
@@ -51,6 +50,6 @@ export function VerifyPage() {
           )}
         </p>
       </section>
-    </main>
+    </PublicPage>
   );
 }
