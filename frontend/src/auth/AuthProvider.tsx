@@ -10,6 +10,8 @@ import { tokens } from "./tokens";
 interface AuthContextValue {
   state: AuthState;
   user: User | null;
+  /** Why the signed-in user's account could not be loaded (say, the database is down). */
+  userError: string | null;
   /** Log in; resolves to an error message, or null on success. */
   login(email: string, password: string): Promise<string | null>;
   logout(): Promise<void>;
@@ -31,9 +33,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     restoring ??= tokens.restore();
   }, []);
 
+  const [userError, setUserError] = useState<string | null>(null);
+
   const reloadUser = useCallback(async () => {
-    const { data } = await api.GET("/users/me");
-    if (data) setUser(data);
+    setUserError(null);
+    try {
+      const { data, error } = await api.GET("/users/me");
+      if (data) setUser(data);
+      else if (tokens.getState().status === "signed-in") setUserError(errorMessage(error));
+    } catch {
+      setUserError("The server could not be reached.");
+    }
   }, []);
 
   const signedIn = state.status === "signed-in";
@@ -56,7 +66,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const logout = useCallback(() => tokens.logout(), []);
 
   return (
-    <AuthContext.Provider value={{ state, user, login, logout, reloadUser }}>{children}</AuthContext.Provider>
+    <AuthContext.Provider value={{ state, user, userError, login, logout, reloadUser }}>
+      {children}
+    </AuthContext.Provider>
   );
 }
 

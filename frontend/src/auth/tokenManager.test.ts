@@ -232,6 +232,27 @@ describe("logout", () => {
     expect(tokens.getState()).toEqual({ status: "signed-out", reason: "logout" });
   });
 
+  it("refreshes an expired token first, so the server really ends the session", async () => {
+    const server = fakeServer();
+    const fresh = accessToken(Date.now());
+    const tokens = new TokenManager({
+      channel: null,
+      refreshUrl: "http://app.test/auth/jwt/refresh",
+      logoutUrl: "http://app.test/auth/jwt/expired-logout",
+      fetch: server.fetch,
+    });
+    tokens.signIn(accessToken(Date.now() - 3_600_000, 900)); // expired an hour ago
+    server.api.push(() => json(401, {}), () => new Response(null, { status: 204 }));
+    server.refreshes.push(() => json(200, { access_token: fresh }));
+
+    await tokens.logout();
+
+    const logouts = server.seen.filter((r) => r.url.endsWith("/expired-logout"));
+    expect(logouts.map((r) => r.headers.get("Authorization"))).toEqual([expect.stringMatching(/^Bearer /), `Bearer ${fresh}`]);
+    expect(server.refreshCount()).toBe(1);
+    expect(tokens.getState()).toEqual({ status: "signed-out", reason: "logout" });
+  });
+
   it("in one tab logs out every other tab", async () => {
     const one = new TokenManager({ fetch: fakeServer().fetch, logoutUrl: "http://app.test/auth/jwt/logout" });
     const two = new TokenManager({ fetch: fakeServer().fetch });

@@ -1,12 +1,22 @@
 import { Navigate, NavLink, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthProvider";
-import { PublicPage, Spinner } from "./ui";
+import { Alert, PublicPage, Spinner } from "./ui";
 
 /** Pages for signed-in people: wait for the session to be restored, else go to the login page. */
 export function RequireAuth() {
-  const { state, user } = useAuth();
+  const { state, user, userError, reloadUser } = useAuth();
   const location = useLocation();
+  if (state.status === "signed-in" && !user && userError) {
+    return (
+      <PublicPage>
+        <Alert kind="error">Your account could not be loaded: {userError}</Alert>
+        <button type="button" onClick={() => void reloadUser()}>
+          Try again
+        </button>
+      </PublicPage>
+    );
+  }
   if (state.status === "unknown" || (state.status === "signed-in" && !user)) {
     return <Spinner label="Restoring your session…" />;
   }
