@@ -11,7 +11,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	secret superuser clean
+	bench secret superuser clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://127.0.0.1:8000"
@@ -19,6 +19,7 @@ help:
 	@echo "make test       install test dependencies and run everything CI runs"
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
+	@echo "make bench      time logins, forgot-password, token checks, listing and refresh on this machine"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
 	@echo "make lint       ruff check and format check"
@@ -89,8 +90,8 @@ chromium:
 test: lint test-backend test-frontend e2e
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check backend
-	$(BIN)/ruff format --check backend
+	$(BIN)/ruff check backend benchmarks
+	$(BIN)/ruff format --check backend benchmarks
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed
 	$(BIN)/python -m pytest
@@ -103,9 +104,12 @@ e2e: install frontend chromium
 	rm -rf frontend/test-results
 	cd frontend && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
+bench: install
+	$(BIN)/python benchmarks/auth_timing.py
+
 format: $(VENV)/.dev
-	$(BIN)/ruff check --fix backend
-	$(BIN)/ruff format backend
+	$(BIN)/ruff check --fix backend benchmarks
+	$(BIN)/ruff format backend benchmarks
 
 secret:
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))'

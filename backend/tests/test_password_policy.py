@@ -1,5 +1,7 @@
 """The password policy: long passphrases welcome, guessable passwords refused with a reason."""
 
+import asyncio
+
 import pytest
 from httpx import AsyncClient
 
@@ -96,3 +98,23 @@ async def test_unknown_email_and_wrong_password_cost_the_same_work(server: Serve
     assert known[:2] == unknown[:2] == (400, {"detail": "LOGIN_BAD_CREDENTIALS"})
     assert known[2] == unknown[2]  # the same headers
     assert known[3] == unknown[3] == 1  # exactly one argon2 operation each
+
+
+async def test_forgot_password_costs_the_same_work_for_any_address(server: Server) -> None:
+    await register(server.client(), "remembers@example.com")
+    counting = CountingPasswordHelper()
+    server.app.dependency_overrides[get_password_helper] = lambda: counting
+    client = server.client()
+    work = {}
+    for email in ["remembers@example.com", "forgotten@example.com"]:
+        counting.calls.clear()
+        response = await client.post("/auth/forgot-password", json={"email": email})
+        assert response.status_code == 202 and response.content == b"null"
+        for _ in range(200):  # the work happens after the answer
+            if counting.calls:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        work[email] = list(counting.calls)
+
+    assert work["remembers@example.com"] == work["forgotten@example.com"] == ["hash"]

@@ -36,6 +36,7 @@ async def refresh_with(server: Server, token: str) -> Response:
     """A refresh as any holder of `token` would send it (a fresh client, no other cookies)."""
     return await server.client().post("/auth/jwt/refresh", headers={"Cookie": f"FARM_refresh={token}"})
 
+
 async def two_devices(server: Server, email: str) -> tuple[AsyncClient, AsyncClient]:
     """One account logged in from two browsers."""
     first, second = server.client(), server.client()
@@ -43,7 +44,6 @@ async def two_devices(server: Server, email: str) -> tuple[AsyncClient, AsyncCli
     await log_in(first, email)
     await log_in(second, email)
     return first, second
-
 
 
 async def test_login_sets_refresh_and_csrf_cookies(server: Server, client: AsyncClient) -> None:

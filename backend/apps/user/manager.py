@@ -61,12 +61,30 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
         await self.mailer.send_password_changed(user)
         return user
 
-    async def forgot_password(self, user: User, request: Request | None = None) -> None:
-        # All of it (an argon2 hash, the token, the mail) after the answer: known and unknown
-        # addresses then answer alike, in content and in time.
-        if not user.is_active:
-            raise exceptions.UserInactive()
-        self.mailer.postman.in_background(super().forgot_password(user, request))
+    def forgot_password_later(self, email: str, request: Request | None = None) -> None:
+        """Forgot-password for an address, known or not, all of it after the answer.
+
+        Known, unknown and inactive addresses then answer alike in content and in time, and
+        cost the same afterwards too: one argon2 hash each (the reset token's fingerprint, or
+        a stand-in), so not even the load on the server tells them apart.
+        """
+        self.mailer.postman.in_background(self._forgot_password(email, request))
+
+    async def _forgot_password(self, email: str, request: Request | None) -> None:
+        user = await self.user_db.get_by_email(email)
+        if user is None or not user.is_active:
+            await self.hash_password(email)
+            return
+        await self.forgot_password(user, request)
+
+    def request_verify_later(self, email: str, request: Request | None = None) -> None:
+        """Request-verify-token for an address, known or not, after the answer."""
+        self.mailer.postman.in_background(self._request_verify(email, request))
+
+    async def _request_verify(self, email: str, request: Request | None) -> None:
+        user = await self.user_db.get_by_email(email)
+        if user is not None and user.is_active and not user.is_verified:
+            await self.request_verify(user, request)
 
     async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
         if update_dict.get("email") is not None:

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 import jwt
 from anyio import to_thread
-from fastapi import APIRouter, Cookie, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Body, Cookie, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users.authentication.transport.bearer import BearerResponse
 from fastapi_users.exceptions import InvalidPasswordException
 from fastapi_users.router.common import ErrorCode
-from pydantic import BaseModel
+from pydantic import BaseModel, EmailStr
 
 from backend.apps.user.auth import Auth, CurrentSession
 from backend.apps.user.cookies import REFRESH_COOKIE
@@ -60,15 +60,50 @@ def get_users_router(auth: Auth) -> APIRouter:
         tags=["auth"],
         dependencies=account_limits,
     )
+    # Forgot-password and request-verify-token are this app's own (below): FastAPI Users' look
+    # the address up and hash before answering, which times known addresses apart.
     router.include_router(
-        users.get_reset_password_router(), prefix="/auth", tags=["auth"], dependencies=account_limits
+        get_mail_request_router(auth), prefix="/auth", tags=["auth"], dependencies=account_limits
     )
     router.include_router(
-        users.get_verify_router(UserRead), prefix="/auth", tags=["auth"], dependencies=account_limits
+        without(users.get_reset_password_router(), "/forgot-password"),
+        prefix="/auth",
+        tags=["auth"],
+        dependencies=account_limits,
+    )
+    router.include_router(
+        without(users.get_verify_router(UserRead), "/request-verify-token"),
+        prefix="/auth",
+        tags=["auth"],
+        dependencies=account_limits,
     )
     router.include_router(get_password_router(auth), prefix="/users", tags=["users"])
     router.include_router(get_user_admin_router(auth), prefix="/users", tags=["users"])
     router.include_router(users.get_users_router(UserRead, UserUpdate), prefix="/users", tags=["users"])
+    return router
+
+
+def without(router: APIRouter, path: str) -> APIRouter:
+    """`router` minus its route at `path` (replaced by one of this app's)."""
+    router.routes = [route for route in router.routes if getattr(route, "path", None) != path]
+    return router
+
+
+def get_mail_request_router(auth: Auth) -> APIRouter:
+    UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
+    EmailBody = Annotated[EmailStr, Body(embed=True)]
+    router = APIRouter()
+
+    @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED, name="reset:forgot_password")
+    async def forgot_password(request: Request, email: EmailBody, user_manager: UserManagerDep) -> None:
+        """Mail a reset link if the address has an active account; the answer is the same either way."""
+        user_manager.forgot_password_later(email, request)
+
+    @router.post("/request-verify-token", status_code=status.HTTP_202_ACCEPTED, name="verify:request-token")
+    async def request_verify_token(request: Request, email: EmailBody, user_manager: UserManagerDep) -> None:
+        """Mail a verification link if the address has an unverified account; the same answer either way."""
+        user_manager.request_verify_later(email, request)
+
     return router
 
 
