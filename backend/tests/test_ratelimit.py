@@ -1,5 +1,6 @@
 """Brute force and abuse: limits per account and per IP, kept in the database."""
 
+import asyncio
 import logging
 
 import pytest
@@ -167,3 +168,16 @@ async def test_counters_hold_across_workers(make_server) -> None:
         ]
 
         assert statuses == [400, 400, 400, 429]
+
+
+async def test_concurrent_first_hits_are_each_counted_once(server) -> None:
+    limiter = ratelimit.RateLimiter(enabled=True)
+    rate = ratelimit.Rate(5, 3600)
+
+    outcomes = await asyncio.gather(
+        *[limiter.hit("race", "one-subject", rate) for _ in range(10)], return_exceptions=True
+    )
+
+    assert sum(o is None for o in outcomes) == 5
+    assert all(isinstance(o, ratelimit.TooManyRequests) for o in outcomes if o is not None)
+    assert [c.hits for c in await ratelimit.RateLimitCounter.find_all().to_list()] == [10]

@@ -66,10 +66,6 @@ class RateLimiter:
         if counter is not None and counter.hits >= rate.count:
             raise TooManyRequests(_seconds_until(window_end))
 
-    async def clear(self, rule: str, subject: str, rate: Rate) -> None:
-        if self.enabled:
-            await RateLimitCounter.find_one(RateLimitCounter.id == _key(rule, subject, rate)[0]).delete()
-
 
 def _key(rule: str, subject: str, rate: Rate) -> tuple[str, float]:
     window = int(time.time() // rate.seconds)
@@ -87,14 +83,18 @@ async def _increment(key: str, window_end: float) -> int:
         "$setOnInsert": {"expires_at": datetime.fromtimestamp(window_end, UTC)},
     }
     collection = RateLimitCounter.get_pymongo_collection()
-    for _ in range(2):  # two first hits may race to insert; the loser retries as an update
+    for _ in range(2):
         try:
             counter = await collection.find_one_and_update(
                 {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
             )
-            return int(counter["hits"])
-        except DuplicateKeyError:
+        except DuplicateKeyError:  # mongod: a concurrent first hit inserted it; retry as an update
             continue
+        # SecantusDB answers a racing upsert with no document, though it applied the $inc:
+        # read the count rather than counting twice.
+        counter = counter or await collection.find_one({"_id": key})
+        if counter is not None:
+            return int(counter["hits"])
     raise RuntimeError("rate-limit counter could not be updated")
 
 
