@@ -248,7 +248,7 @@ def get_session_router(auth: Auth) -> APIRouter:
             SessionRead(
                 **s.model_dump(include=set(SessionRead.model_fields)), current=s.id == current.session_id
             )
-            for s in await sessions.list(current.user)
+            for s in await sessions.live(current.user)
         ]
 
     @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -178,7 +178,8 @@ class Sessions:
         ).insert()
         return token
 
-    async def list(self, user: User) -> list[Session]:
+    async def live(self, user: User) -> list[Session]:
+        """The live sessions of `user`, most recently used first."""
         return (
             await Session.find(
                 {
