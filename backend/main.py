@@ -11,23 +11,25 @@ from fastapi_users.exceptions import InvalidPasswordException
 from pymongo import AsyncMongoClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from backend.apps.auth.backend import build_auth
+from backend.apps.auth.csrf import CSRF_HEADER
+from backend.apps.auth.routers import get_auth_router
+from backend.apps.auth.sessions import RefreshToken, Session, Sessions
 from backend.apps.todo.models import Task, delete_tasks_of
 from backend.apps.todo.routers import get_todo_router
-from backend.apps.user.auth import build_auth
-from backend.apps.user.csrf import CSRF_HEADER
 from backend.apps.user.emails import build_mailer
-from backend.apps.user.manager import ensure_superuser
+from backend.apps.user.manager import AccountHooks, ensure_superuser, user_manager_dependency
 from backend.apps.user.models import User
-from backend.apps.user.ratelimit import RateLimitCounter
-from backend.apps.user.routers import get_outbox_router, get_users_router
-from backend.apps.user.sessions import RefreshToken, Session
+from backend.apps.user.routers import get_users_router
 from backend.config import Settings, load_settings_or_exit
+from backend.core.docs import add_docs
+from backend.core.errors import add_error_handlers
+from backend.core.logs import configure_logging
+from backend.core.outbox import get_outbox_router
+from backend.core.ratelimit import RateLimitCounter, RateLimiter
+from backend.core.security_headers import SecurityHeadersMiddleware
+from backend.core.spa import add_frontend
 from backend.db import create_client, describe_url, init_db
-from backend.docs import add_docs
-from backend.errors import add_error_handlers
-from backend.logs import configure_logging
-from backend.security_headers import SecurityHeadersMiddleware
-from backend.spa import add_frontend
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,13 @@ def create_app(
     settings = settings or load_settings_or_exit()
     configure_logging(settings.log_level)
     mailer, outbox = build_mailer(settings)
-    auth = build_auth(settings, mailer, on_user_deleted=(delete_tasks_of,))
+    limiter = RateLimiter(settings.rate_limit_enabled)
+    sessions = Sessions(settings)
+    # Deleting a user deletes what other apps keep of them: sessions, then tasks.
+    hooks = AccountHooks(
+        end_sessions=sessions.end_all, on_user_deleted=(sessions.forget_user, delete_tasks_of)
+    )
+    auth = build_auth(settings, sessions, limiter, user_manager_dependency(settings, mailer, hooks))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,7 +92,8 @@ def create_app(
     )
     add_error_handlers(app)
     add_docs(app)
-    app.include_router(get_users_router(auth))
+    app.include_router(get_auth_router(auth))
+    app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))
     app.include_router(get_todo_router(auth.current_active_user))

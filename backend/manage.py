@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.config import Settings, load_settings_or_exit
+from backend.core.embedded_db import running_database
 from backend.db import create_client, init_db
-from backend.embedded_db import running_database
 from backend.main import DOCUMENT_MODELS, create_app
 
 

@@ -8,8 +8,8 @@ import os
 import uvicorn
 
 from backend.config import load_settings_or_exit
-from backend.embedded_db import running_database
-from backend.logs import FORMAT
+from backend.core.embedded_db import running_database
+from backend.core.logs import FORMAT
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,7 +25,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from backend.embedded_db import free_port  # noqa: E402
+from backend.core.embedded_db import free_port  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 

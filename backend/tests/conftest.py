@@ -22,7 +22,7 @@ from pymongo import MongoClient
 
 from backend.apps.user.passwords import get_password_helper
 from backend.config import Settings
-from backend.embedded_db import EmbeddedDatabase, find_binary
+from backend.core.embedded_db import EmbeddedDatabase, find_binary
 from backend.main import create_app
 from backend.tests.mongomock_shim import mongomock_client
 

@@ -7,8 +7,8 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo import ASCENDING, IndexModel
 
-from backend.apps.user.models import utcnow
-from backend.schemas import PartialUpdate
+from backend.core.clock import utcnow
+from backend.core.schemas import PartialUpdate
 
 TaskName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pymongo import ASCENDING
 
 from backend.apps.todo.models import Task, TaskCreate, TaskRead, TaskUpdate
-from backend.apps.user.models import User, utcnow
+from backend.apps.user.models import User
+from backend.core.clock import utcnow
 
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside what BSON can hold
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Task not found")

@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from backend.apps.user.mail import Letter, OutboxTransport, Postman, SmtpTransport
-from backend.apps.user.models import User, utcnow
+from backend.apps.user.models import User
 from backend.config import Settings
+from backend.core.clock import utcnow
+from backend.core.mail import Letter, OutboxTransport, Postman, SmtpTransport
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,8 +1,7 @@
 """The user manager: FastAPI Users' business logic plus this app's hooks and password policy."""
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -15,15 +14,27 @@ from fastapi_users_db_beanie import ObjectIDIDMixin
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase, normalize_email
 from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper, password_problem
-from backend.apps.user.sessions import Sessions
 from backend.config import Settings
+from backend.core.crypto import derive_secret
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
+EndSessions = Callable[[PydanticObjectId, str], Awaitable[object]]
 
 
-def derive_secret(master: str, purpose: str) -> str:
-    """A separate key per token kind, so no token can ever pass for another kind."""
-    return hmac.new(master.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class AccountHooks:
+    """What other apps do when an account changes; the user app knows nothing of them.
+
+    `end_sessions(user_id, reason)` signs the user out everywhere (a reset, a deactivation);
+    `on_user_deleted` run, in order, after a user is deleted.
+    """
+
+    end_sessions: EndSessions
+    on_user_deleted: Sequence[UserDeletedHook] = ()
+
+
+async def _no_sessions(user_id: PydanticObjectId, reason: str) -> None:
+    """For a manager used outside requests (the superuser command): a new user has no sessions."""
 
 
 class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
@@ -37,15 +48,13 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
         *,
         settings: Settings,
         mailer: AccountMailer,
-        sessions: Sessions,
-        on_user_deleted: Sequence[UserDeletedHook] = (),
+        hooks: AccountHooks,
     ) -> None:
         super().__init__(user_db, password_helper)
         self.reset_password_token_secret = derive_secret(settings.jwt_secret, "reset-password")
         self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
         self.mailer = mailer
-        self.sessions = sessions
-        self.on_user_deleted = on_user_deleted
+        self.hooks = hooks
 
     async def validate_password(self, password: str, user: schemas.UC | User) -> None:
         problem = await to_thread.run_sync(password_problem, password, user.email)
@@ -103,22 +112,21 @@ class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
         # Whoever had the old password may hold a session: a reset ends them all.
-        await self.sessions.end_all(user.id, "password reset")
+        await self.hooks.end_sessions(user.id, "password reset")
         await self.mailer.send_password_was_reset(user)
 
     async def on_after_update(
         self, user: User, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:
         if update_dict.get("is_active") is False:
-            await self.sessions.end_all(user.id, "account deactivated")
+            await self.hooks.end_sessions(user.id, "account deactivated")
         if "email" in update_dict and user.is_active and not user.is_verified:
             await self.request_verify(user, request)  # the new address proves itself
 
     async def on_after_delete(self, user: User, request: Request | None = None) -> None:
         # After, not before: if a cleanup fails, what is left is unreachable data of a deleted
         # user, never a user whose data is gone.
-        await self.sessions.forget_user(user.id)
-        for hook in self.on_user_deleted:
+        for hook in self.hooks.on_user_deleted:
             await hook(user.id)
 
 
@@ -129,8 +137,7 @@ async def get_user_db() -> AsyncIterator[UserDatabase]:
 def user_manager_dependency(
     settings: Settings,
     mailer: AccountMailer,
-    sessions: Sessions,
-    on_user_deleted: Sequence[UserDeletedHook] = (),
+    hooks: AccountHooks,
 ) -> Callable[..., AsyncIterator[UserManager]]:
     async def get_user_manager(
         user_db: Annotated[UserDatabase, Depends(get_user_db)],
@@ -141,8 +148,7 @@ def user_manager_dependency(
             password_helper,
             settings=settings,
             mailer=mailer,
-            sessions=sessions,
-            on_user_deleted=on_user_deleted,
+            hooks=hooks,
         )
 
     return get_user_manager
@@ -158,7 +164,7 @@ async def ensure_superuser(settings: Settings, mailer: AccountMailer, email: str
         get_password_helper(),
         settings=settings,
         mailer=mailer,
-        sessions=Sessions(settings),
+        hooks=AccountHooks(end_sessions=_no_sessions),
     )
     if await manager.user_db.get_by_email(email) is not None:
         return False

@@ -1,6 +1,6 @@
 """The user document and the schemas the API reads and writes."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from beanie import Document, PydanticObjectId
@@ -9,13 +9,8 @@ from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pymongo.errors import DuplicateKeyError
 
-from backend.schemas import PartialUpdate
-
-
-def utcnow() -> datetime:
-    """Now, at the millisecond precision MongoDB stores, so an answer matches a later read."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+from backend.core.clock import utcnow
+from backend.core.schemas import PartialUpdate
 
 
 def normalize_email(email: str) -> str:

@@ -8,8 +8,9 @@ import pytest
 from httpx import AsyncClient, Response
 from pymongo import AsyncMongoClient, monitoring
 
-from backend.apps.user.models import User, utcnow
-from backend.apps.user.sessions import RefreshToken, Session
+from backend.apps.auth.sessions import RefreshToken, Session
+from backend.apps.user.models import User
+from backend.core.clock import utcnow
 from backend.tests.conftest import Server
 from backend.tests.helpers import (
     PASSWORD,

@@ -20,14 +20,13 @@ from fastapi_users import FastAPIUsers, exceptions
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport, CookieTransport, Strategy
 from fastapi_users.manager import BaseUserManager
 
-from backend.apps.user.cookies import ACCESS_COOKIE, AuthCookies
-from backend.apps.user.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
-from backend.apps.user.emails import AccountMailer
-from backend.apps.user.manager import UserDeletedHook, derive_secret, user_manager_dependency
+from backend.apps.auth.cookies import ACCESS_COOKIE, AuthCookies
+from backend.apps.auth.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
+from backend.apps.auth.sessions import Sessions
 from backend.apps.user.models import User
-from backend.apps.user.ratelimit import RateLimiter
-from backend.apps.user.sessions import Sessions
 from backend.config import Settings
+from backend.core.crypto import derive_secret
+from backend.core.ratelimit import RateLimiter
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["aud", "sub", "iat", "exp", "sid"]
@@ -146,13 +145,13 @@ class Auth:
 
 
 def build_auth(
-    settings: Settings, mailer: AccountMailer, on_user_deleted: tuple[UserDeletedHook, ...] = ()
+    settings: Settings, sessions: Sessions, limiter: RateLimiter, get_user_manager: Callable[..., Any]
 ) -> Auth:
+    """Authentication for an app: `get_user_manager` is the user app's manager dependency."""
     strategy = RealmJWTStrategy(
         secret=settings.jwt_secret, app_id=settings.app_id, lifetime_seconds=settings.jwt_lifetime_seconds
     )
     csrf_key = derive_secret(settings.jwt_secret, "csrf")
-    sessions = Sessions(settings)
 
     def get_bearer_strategy() -> RealmJWTStrategy:
         return strategy
@@ -163,7 +162,6 @@ def build_auth(
     # Reading only: login, refresh and logout are this app's own routes (routers.py).
     bearer = AuthenticationBackend("jwt", BearerTransport(TOKEN_URL), get_bearer_strategy)
     cookie = AuthenticationBackend("cookie", CookieTransport(cookie_name=ACCESS_COOKIE), get_cookie_strategy)
-    get_user_manager = user_manager_dependency(settings, mailer, sessions, on_user_deleted)
     fastapi_users = FastAPIUsers[User, PydanticObjectId](get_user_manager, [bearer, cookie])
     current_user_token = fastapi_users.authenticator.current_user_token(active=True)
 
@@ -194,7 +192,7 @@ def build_auth(
         strategy=strategy,
         sessions=sessions,
         cookies=AuthCookies(secure=settings.cookie_secure, access_max_age=settings.jwt_lifetime_seconds),
-        limiter=RateLimiter(settings.rate_limit_enabled),
+        limiter=limiter,
         origins=OriginPolicy(settings.cors_origins),
         csrf_key=csrf_key,
         get_user_manager=get_user_manager,

@@ -6,7 +6,7 @@ import logging
 import pytest
 from httpx import AsyncClient
 
-from backend.apps.user import ratelimit
+from backend.core import ratelimit
 from backend.tests.helpers import PASSWORD, bearer, register, signed_up
 
 

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from backend.apps.user.models import User
-from backend.embedded_db import free_port
+from backend.core.embedded_db import free_port
 from backend.tests.conftest import Server
 from backend.tests.helpers import PASSWORD, bearer, login, outbox, register
 

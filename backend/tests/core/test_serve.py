@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from backend.config import REPO_ROOT
-from backend.embedded_db import free_port
+from backend.core.embedded_db import free_port
 from backend.tests.helpers import PASSWORD
 
 STARTUP_SECONDS = 90

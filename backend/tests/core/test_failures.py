@@ -4,7 +4,7 @@ import pytest
 from httpx import AsyncClient
 
 from backend.config import Settings
-from backend.embedded_db import EmbeddedDatabase, find_binary
+from backend.core.embedded_db import EmbeddedDatabase, find_binary
 from backend.tests.helpers import bearer, signed_up
 
 

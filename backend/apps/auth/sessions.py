@@ -23,8 +23,9 @@ from pydantic import Field
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from backend.apps.user.models import User, utcnow
+from backend.apps.user.models import User
 from backend.config import Settings
+from backend.core.clock import utcnow
 
 MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
 USER_AGENT_MAX_LENGTH = 256

@@ -8,8 +8,8 @@ import jwt
 import pytest
 from httpx import AsyncClient
 
-from backend.apps.user.manager import derive_secret
 from backend.apps.user.models import User
+from backend.core.crypto import derive_secret
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET, Server
 from backend.tests.helpers import bearer, claims_of, header_of, mailed_token, register, signed_up
 
