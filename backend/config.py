@@ -11,6 +11,7 @@ import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
+from urllib.parse import unquote
 
 from pydantic import (
     AliasChoices,
@@ -39,6 +40,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     }
 )
 DEV_REALM_APP_ID = "farm-auth-dev"
+DEFAULT_DATABASE = "farmstack"
 MAX_FAILED_LOGINS_PER_HOUR = 100  # per account, whatever the limit settings say
 
 _PERIODS = {
@@ -108,7 +110,8 @@ class Settings(BaseSettings):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], BeforeValidator(str.lower)] = "info"
 
     mongodb_url: str | None = Field(None, validation_alias=AliasChoices("MONGODB_URL", "DB_URL"))
-    mongodb_db: str = Field("farmstack", validation_alias=AliasChoices("MONGODB_DB", "DB_NAME"), min_length=1)
+    # Unset: the database named in MONGODB_URL's path (mongodb://host/mydb), else "farmstack".
+    mongodb_db: str | None = Field(None, validation_alias=AliasChoices("MONGODB_DB", "DB_NAME"), min_length=1)
     mongodb_timeout_ms: int = Field(5000, ge=100)
     embedded_db_bin: Path = REPO_ROOT / ".venv-db" / "bin" / "secantusd-py"
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
@@ -139,6 +142,18 @@ class Settings(BaseSettings):
     mail_retry_attempts: int = Field(3, ge=1, le=10)
     mail_retry_delay_seconds: float = Field(2.0, ge=0, le=300)
 
+    # Hostile-input bounds (OWASP ASVS V13 / V11: resource limits per request).
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024**3)
+    # Password hashing: argon2id parameters, and how many hashes run at once / may wait.
+    # Memory in use is at most hashing_concurrency x argon2_memory_kib.
+    argon2_memory_kib: int = Field(65536, ge=8192, le=4 * 1024 * 1024)
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_parallelism: int = Field(4, ge=1, le=16)
+    hashing_concurrency: int = Field(1, ge=1, le=64)
+    hashing_queue: int = Field(32, ge=0, le=10_000)
+    # SIGTERM: stop accepting, let requests in flight finish for this long, then exit.
+    shutdown_grace_seconds: int = Field(20, ge=0, le=600)
+
     rate_limit_enabled: bool = True
     rate_limit_login_account: RateSetting = Rate(10, 900)
     rate_limit_login_ip: RateSetting = Rate(50, 900)
@@ -150,6 +165,13 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _database_name(self) -> "Settings":
+        # PyMongo's convention (get_default_database): the path of the URL names the database.
+        if self.mongodb_db is None:
+            self.mongodb_db = _database_in_url(self.mongodb_url) or DEFAULT_DATABASE
+        return self
 
     @model_validator(mode="after")
     def _public_url_is_an_origin(self) -> "Settings":
@@ -205,6 +227,17 @@ class Settings(BaseSettings):
     @property
     def app_id(self) -> str:
         return self.realm_app_id or DEV_REALM_APP_ID
+
+
+def _database_in_url(url: str | None) -> str | None:
+    """The database in a connection string's path: mongodb[+srv]://user:pw@hosts/DB?options.
+
+    Read by hand: PyMongo's parser resolves mongodb+srv hosts through DNS, which settings must not.
+    """
+    if not url or "://" not in url:
+        return None
+    after_hosts = url.split("://", 1)[1].split("?", 1)[0].rsplit("@", 1)[-1]
+    return unquote(after_hosts.partition("/")[2]) or None
 
 
 def secret_problem(secret: str) -> str | None:
