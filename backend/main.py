@@ -20,11 +20,14 @@ from backend.apps.todo.routers import get_todo_router
 from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import AccountHooks, ensure_superuser, user_manager_dependency
 from backend.apps.user.models import User
-from backend.apps.user.routers import get_users_router
+from backend.apps.user.routers import add_user_error_handlers, get_users_router
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
+from backend.core.health import get_health_router
+from backend.core.limits import RequestBodyGuard
 from backend.core.logs import configure_logging
+from backend.core.openapi import document_errors
 from backend.core.outbox import get_outbox_router
 from backend.core.ratelimit import RateLimitCounter, RateLimiter
 from backend.core.security_headers import SecurityHeadersMiddleware
@@ -34,6 +37,10 @@ from backend.db import create_client, describe_url, init_db
 logger = logging.getLogger(__name__)
 
 DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task]
+
+
+async def ping_database() -> None:
+    await User.get_pymongo_collection().database.command("ping")
 
 
 def create_app(
@@ -91,6 +98,7 @@ def create_app(
         redoc_url=None,
     )
     add_error_handlers(app)
+    add_user_error_handlers(app)
     add_docs(app)
     app.include_router(get_auth_router(auth))
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
@@ -98,14 +106,17 @@ def create_app(
         app.include_router(get_outbox_router(outbox))
     app.include_router(get_todo_router(auth.current_active_user))
 
-    @app.get("/health", tags=["meta"])
-    async def health() -> dict[str, str]:
-        await User.get_pymongo_collection().database.command("ping")
-        return {"status": "ok"}
+    app.include_router(get_health_router(ping_database))
 
     add_frontend(app, settings.frontend_dist)  # last: its fallback must not shadow the API
+    # The schema names every status each route can answer (core/openapi.py): rate limits answer
+    # 429; with REQUIRE_VERIFIED_LOGIN, the todo routes' user dependency answers 403.
+    unverified_refused = [403] if settings.require_verified_login else []
+    document_errors(app, {limiter: [429], auth.current_active_user: unverified_refused})
 
-    # Outermost last: the client address is settled first, headers are added to every answer.
+    # Outermost last: the client address is settled first, headers are added to every answer,
+    # and a refused body (413, 422) still carries CORS headers a browser page can read.
+    app.add_middleware(RequestBodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,  # never "*": credentials are allowed

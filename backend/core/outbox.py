@@ -8,6 +8,7 @@ from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from backend.core.email_address import normalize_email
 from backend.core.mail import OutboxTransport
 
 LINK = re.compile(r"https?://\S+")
@@ -32,7 +33,7 @@ def get_outbox_router(outbox: OutboxTransport) -> APIRouter:
         """Stored messages, newest first; `to` filters by recipient."""
         messages = []
         for message_id, message in await to_thread.run_sync(outbox.messages):
-            if to and to.strip().lower() != str(message["To"] or "").lower():
+            if to and normalize_email(to) != normalize_email(str(message["To"] or "")):
                 continue
             text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             messages.append(

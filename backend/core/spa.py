@@ -1,8 +1,9 @@
 """The React app, served by FastAPI from `frontend/dist` (built by `make run`).
 
-Client-side routes fall back to index.html for browser navigations (Accept: text/html); API
-routes, /docs and /openapi.json are matched first and keep working, and an unknown path asked
-for as JSON still gets a JSON 404.
+Client-side routes fall back to index.html for browser navigations (Accept: text/html), and `/`
+answers the page to any client that does not ask for JSON (`curl http://127.0.0.1:8000/`). API
+routes, /docs and /openapi.json are matched first and keep working; an unknown path asked for
+by a script still gets a JSON 404.
 """
 
 from pathlib import Path
@@ -36,7 +37,8 @@ def add_frontend(app: FastAPI, dist: Path) -> None:
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)  # favicon and other files at the top of dist/
-        if "text/html" in request.headers.get("accept", ""):
+        accept = request.headers.get("accept", "")
+        if "text/html" in accept or (not path and "json" not in accept):
             # A fresh index.html on every navigation: it names the hashed assets of this build.
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not Found")

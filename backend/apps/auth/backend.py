@@ -5,6 +5,16 @@ string; `sub` = user id; `iat`; `exp`) plus `jti`, `user_data` for Realm's metad
 `sid`, the session the token belongs to. Protected routes accept the token as
 `Authorization: Bearer` or in the `FARM_auth` cookie; with the cookie, unsafe methods also need
 the CSRF header (see csrf.py).
+
+One credential decides: a request that sends `Authorization: Bearer` is judged by that token
+alone, and a bad one is a 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750
+section 3.1) even when a valid cookie rides along. FastAPI Users' own authenticator falls back
+to the next backend, so a stale token of one account could act as whoever the browser's cookie
+belongs to; `SessionAuthenticator` is this app's replacement, plugged in through
+`FastAPIUsers.authenticator`, which FastAPI Users' routers read their dependencies from.
+
+The check costs one database read and no threadpool hop: the dependencies are `async`, the
+user document is read once (it also lists the live sessions) and built without re-validation.
 """
 
 import secrets
@@ -15,10 +25,12 @@ from typing import Annotated, Any
 
 import jwt
 from beanie import PydanticObjectId
+from bson import ObjectId
+from bson.errors import InvalidId
 from fastapi import Depends, HTTPException, Request, status
-from fastapi_users import FastAPIUsers, exceptions
-from fastapi_users.authentication import AuthenticationBackend, BearerTransport, CookieTransport, Strategy
-from fastapi_users.manager import BaseUserManager
+from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+from fastapi_users import FastAPIUsers
+from fastapi_users.authentication import Authenticator
 
 from backend.apps.auth.cookies import ACCESS_COOKIE, AuthCookies
 from backend.apps.auth.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
@@ -35,7 +47,13 @@ MAX_TOKEN_LENGTH = 8192  # ours are ~450 bytes; anything huge is refused before 
 TOKEN_URL = "auth/jwt/login"  # noqa: S105 - a path; relative, as Swagger UI resolves it against /docs
 
 
-class RealmJWTStrategy(Strategy[User, PydanticObjectId]):
+class RealmJWTStrategy:
+    """Issues and verifies the access tokens.
+
+    Not a FastAPI Users `Strategy`: its `read_token` takes the user manager, whose dependency
+    chain costs a threadpool hop per request, and its `write_token` knows nothing of sessions.
+    """
+
     def __init__(self, *, secret: str, app_id: str, lifetime_seconds: int) -> None:
         self.secret = secret
         self.app_id = app_id
@@ -63,64 +81,155 @@ class RealmJWTStrategy(Strategy[User, PydanticObjectId]):
             claims = jwt.decode(
                 token,
                 self.secret,
-                algorithms=[ALGORITHM],
+                algorithms=[ALGORITHM],  # pinned: never the header's choice (RFC 8725 section 3.1)
                 audience=self.app_id,
                 leeway=LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             )
         except (jwt.PyJWTError, ValueError):
             return None
-        return claims if isinstance(claims.get("sid"), str) else None
-
-    async def read_token(
-        self, token: str | None, user_manager: BaseUserManager[User, PydanticObjectId]
-    ) -> User | None:
-        claims = self.decode(token) if token else None
-        return await self.user_of(claims, user_manager) if claims else None
-
-    async def user_of(
-        self, claims: dict[str, Any], user_manager: BaseUserManager[User, PydanticObjectId]
-    ) -> User | None:
-        """The user, if their session is still live: the one database read a request costs."""
-        try:
-            user = await user_manager.get(user_manager.parse_id(claims["sub"]))
-        except (exceptions.UserNotExists, exceptions.InvalidID):
-            return None
-        return user if claims["sid"] in user.session_ids else None
+        return claims if isinstance(claims.get("sid"), str) and isinstance(claims["sub"], str) else None
 
 
-class CookieStrategy(RealmJWTStrategy):
-    """The same tokens read from the cookie, for one request: unsafe methods need CSRF proof."""
-
-    def __init__(self, base: RealmJWTStrategy, csrf_key: str, request: Request) -> None:
-        super().__init__(secret=base.secret, app_id=base.app_id, lifetime_seconds=base.lifetime_seconds)
-        self.csrf_key = csrf_key
-        self.request = request
-
-    async def read_token(
-        self, token: str | None, user_manager: BaseUserManager[User, PydanticObjectId]
-    ) -> User | None:
-        claims = self.decode(token) if token else None
-        user = await self.user_of(claims, user_manager) if claims else None
-        # Only a live session gets as far as the CSRF check: an ended one is a plain 401.
-        if user is None or claims is None:
-            return None
-        if not csrf_proof_is_valid(self.request, self.csrf_key, claims["sid"]):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail={
-                    "code": "CSRF_TOKEN_INVALID",
-                    "reason": "Cookie-authenticated changes need the X-CSRF-Token header "
-                    "(the value of the FARM_csrf cookie), or use a Bearer token.",
-                },
-            )
-        return user
+async def live_user(claims: dict[str, Any]) -> User | None:
+    """The token's user, if the token's session is still live: the one read a request costs."""
+    try:
+        user_id = ObjectId(claims["sub"])
+    except (InvalidId, TypeError):
+        return None
+    document = await User.get_pymongo_collection().find_one({"_id": user_id})
+    if document is None or claims["sid"] not in document.get("session_ids", ()):
+        return None
+    # Our own document, just read: building it again through validation (EmailStr and all)
+    # would cost more than the read.
+    return User.model_construct(**document)
 
 
 @dataclass(frozen=True)
 class CurrentSession:
     user: User
     session_id: str
+    token: str
+
+
+def _unauthorized(error: str | None = None) -> HTTPException:
+    challenge = f'Bearer error="{error}"' if error else "Bearer"
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail="Unauthorized", headers={"WWW-Authenticate": challenge}
+    )
+
+
+CSRF_REFUSED = HTTPException(
+    status.HTTP_403_FORBIDDEN,
+    detail={
+        "code": "CSRF_TOKEN_INVALID",
+        "reason": "Cookie-authenticated changes need the X-CSRF-Token header "
+        "(the value of the FARM_csrf cookie), or use a Bearer token.",
+    },
+)
+
+
+class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
+    """Who is asking: a Bearer token alone when one is sent, else the access cookie (+ CSRF)."""
+
+    def __init__(self, strategy: RealmJWTStrategy, csrf_key: str, get_user_manager: Any) -> None:
+        super().__init__([], get_user_manager)
+        self.strategy = strategy
+        self.csrf_key = csrf_key
+        # The same schemes FastAPI Users' BearerTransport and CookieTransport declare, so the
+        # OpenAPI document (and Swagger's Authorize) is unchanged.
+        bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+        cookie_scheme = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
+
+        async def authenticate(
+            request: Request,
+            bearer: Annotated[str | None, Depends(bearer_scheme)],
+            cookie: Annotated[str | None, Depends(cookie_scheme)],
+        ) -> CurrentSession | None:
+            if bearer is not None:
+                return await self._from_bearer(bearer)
+            if cookie:
+                return await self._from_cookie(cookie, request)
+            return None
+
+        self.authenticate = authenticate
+
+    async def _from_bearer(self, token: str) -> CurrentSession:
+        claims = self.strategy.decode(token) if token else None
+        user = await live_user(claims) if claims else None
+        if user is None or claims is None:
+            raise _unauthorized("invalid_token")
+        return CurrentSession(user, claims["sid"], token)
+
+    async def _from_cookie(self, token: str, request: Request) -> CurrentSession | None:
+        claims = self.strategy.decode(token)
+        user = await live_user(claims) if claims else None
+        if user is None or claims is None:
+            return None
+        # Only a live session gets as far as the CSRF check: an ended one is a plain 401.
+        if not csrf_proof_is_valid(request, self.csrf_key, claims["sid"]):
+            raise CSRF_REFUSED
+        return CurrentSession(user, claims["sid"], token)
+
+    def current_session(
+        self, *, active: bool = True, verified: bool = False, superuser: bool = False
+    ) -> Callable[..., Any]:
+        """A dependency: the CurrentSession that passes the checks, or 401 / 403."""
+
+        async def current_session(
+            current: Annotated[CurrentSession | None, Depends(self.authenticate)],
+        ) -> CurrentSession:
+            if current is None or (active and not current.user.is_active):
+                raise _unauthorized()
+            if (verified and not current.user.is_verified) or (superuser and not current.user.is_superuser):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Forbidden")
+            return current
+
+        return current_session
+
+    # FastAPI Users' routers ask for these two; `optional` and enabled backends are not used here.
+    def current_user(  # type: ignore[override]
+        self,
+        optional: bool = False,
+        active: bool = False,
+        verified: bool = False,
+        superuser: bool = False,
+        **_: Any,
+    ) -> Callable[..., Any]:
+        assert not optional, "every protected route of this app needs a user"
+        session = self.current_session(active=active, verified=verified, superuser=superuser)
+
+        async def current_user(current: Annotated[CurrentSession, Depends(session)]) -> User:
+            return current.user
+
+        return current_user
+
+    def current_user_token(  # type: ignore[override]
+        self,
+        optional: bool = False,
+        active: bool = False,
+        verified: bool = False,
+        superuser: bool = False,
+        **_: Any,
+    ) -> Callable[..., Any]:
+        assert not optional, "every protected route of this app needs a user"
+        session = self.current_session(active=active, verified=verified, superuser=superuser)
+
+        async def current_user_token(
+            current: Annotated[CurrentSession, Depends(session)],
+        ) -> tuple[User, str]:
+            return current.user, current.token
+
+        return current_user_token
+
+
+class AppUsers(FastAPIUsers[User, PydanticObjectId]):
+    """FastAPI Users, its routers authenticating through `SessionAuthenticator`."""
+
+    def __init__(self, get_user_manager: Any, authenticator: SessionAuthenticator) -> None:
+        super().__init__(get_user_manager, [])
+        self.authenticator = authenticator
+        self.current_user = authenticator.current_user
 
 
 @dataclass(frozen=True)
@@ -128,7 +237,7 @@ class Auth:
     """Everything routers need from authentication, built once per app from its settings."""
 
     settings: Settings
-    fastapi_users: FastAPIUsers[User, PydanticObjectId]
+    fastapi_users: AppUsers
     strategy: RealmJWTStrategy
     sessions: Sessions
     cookies: AuthCookies
@@ -152,20 +261,8 @@ def build_auth(
         secret=settings.jwt_secret, app_id=settings.app_id, lifetime_seconds=settings.jwt_lifetime_seconds
     )
     csrf_key = derive_secret(settings.jwt_secret, "csrf")
-
-    def get_bearer_strategy() -> RealmJWTStrategy:
-        return strategy
-
-    def get_cookie_strategy(request: Request) -> CookieStrategy:
-        return CookieStrategy(strategy, csrf_key, request)
-
-    # Reading only: login, refresh and logout are this app's own routes (routers.py).
-    bearer = AuthenticationBackend("jwt", BearerTransport(TOKEN_URL), get_bearer_strategy)
-    cookie = AuthenticationBackend("cookie", CookieTransport(cookie_name=ACCESS_COOKIE), get_cookie_strategy)
-    fastapi_users = FastAPIUsers[User, PydanticObjectId](get_user_manager, [bearer, cookie])
-    current_user_token = fastapi_users.authenticator.current_user_token(active=True)
-
-    active_user = fastapi_users.current_user(active=True)
+    authenticator = SessionAuthenticator(strategy, csrf_key, get_user_manager)
+    active_user = authenticator.current_user(active=True)
 
     async def verified_user(user: Annotated[User, Depends(active_user)]) -> User:
         if not user.is_verified:
@@ -178,17 +275,9 @@ def build_auth(
             )
         return user
 
-    async def current_session(
-        user_token: Annotated[tuple[User, str], Depends(current_user_token)],
-    ) -> CurrentSession:
-        user, token = user_token
-        claims = strategy.decode(token)
-        assert claims is not None  # it just authenticated this request
-        return CurrentSession(user, claims["sid"])
-
     return Auth(
         settings=settings,
-        fastapi_users=fastapi_users,
+        fastapi_users=AppUsers(get_user_manager, authenticator),
         strategy=strategy,
         sessions=sessions,
         cookies=AuthCookies(secure=settings.cookie_secure, access_max_age=settings.jwt_lifetime_seconds),
@@ -197,6 +286,6 @@ def build_auth(
         csrf_key=csrf_key,
         get_user_manager=get_user_manager,
         current_active_user=verified_user if settings.require_verified_login else active_user,
-        current_superuser=fastapi_users.current_user(active=True, superuser=True),
-        current_session=current_session,
+        current_superuser=authenticator.current_user(active=True, superuser=True),
+        current_session=authenticator.current_session(active=True),
     )

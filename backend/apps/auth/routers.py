@@ -19,8 +19,9 @@ from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.cookies import REFRESH_COOKIE
 from backend.apps.auth.sessions import RefreshRefused, Session
 from backend.apps.user.manager import UserManager
-from backend.apps.user.models import PasswordChange, User, UserRead, normalize_email
+from backend.apps.user.models import PasswordChange, User, UserRead
 from backend.core.clock import utcnow
+from backend.core.email_address import normalize_email
 from backend.core.ratelimit import client_ip
 
 

@@ -1,16 +1,35 @@
 """Tasks: each belongs to exactly one user."""
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from beanie import Document, PydanticObjectId
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pymongo import ASCENDING, IndexModel
 
 from backend.core.clock import utcnow
 from backend.core.schemas import PartialUpdate
 
-TaskName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(name: str) -> str:
+    # NUL and the other C0 controls (and DEL) are invisible, break displays and logs, and NUL
+    # truncates strings in C-based tools downstream (OWASP ASVS V5.1.4: validate free text).
+    if match := CONTROL_CHARACTERS.search(name):
+        raise ValueError(
+            f"must not contain control characters (found U+{ord(match.group()):04X} at position "
+            f"{match.start()}); use plain text on one line"
+        )
+    return name
+
+
+TaskName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_no_control_characters),
+]
 
 
 class Task(Document):

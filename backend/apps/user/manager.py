@@ -12,10 +12,12 @@ from fastapi_users.password import PasswordHelperProtocol
 from fastapi_users_db_beanie import ObjectIDIDMixin
 
 from backend.apps.user.emails import AccountMailer
-from backend.apps.user.models import SuperuserCreate, User, UserDatabase, normalize_email
+from backend.apps.user.models import SuperuserCreate, User, UserDatabase
 from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper, password_problem
+from backend.apps.user.superusers import KeepOneSuperuserMixin
 from backend.config import Settings
 from backend.core.crypto import derive_secret
+from backend.core.email_address import normalize_email
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 EndSessions = Callable[[PydanticObjectId, str], Awaitable[object]]
@@ -37,7 +39,7 @@ async def _no_sessions(user_id: PydanticObjectId, reason: str) -> None:
     """For a manager used outside requests (the superuser command): a new user has no sessions."""
 
 
-class UserManager(ObjectIDIDMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
+class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
     verification_token_lifetime_seconds = 24 * 3600
     reset_password_token_lifetime_seconds = 3600
 

@@ -7,17 +7,12 @@ from beanie import Document, PydanticObjectId
 from fastapi_users import exceptions, schemas
 from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from backend.core.clock import utcnow
+from backend.core.email_address import normalize_email
 from backend.core.schemas import PartialUpdate
-
-
-def normalize_email(email: str) -> str:
-    # One account per address whatever its case. MongoDB's collation index would match
-    # case-insensitively on its own, mongomock ignores collations; storing and querying the
-    # lowercase form makes both behave the same.
-    return email.strip().lower()
 
 
 class User(BeanieBaseUser, Document):
@@ -86,12 +81,17 @@ class UserDatabase(BeanieUserDatabase[User]):
             raise exceptions.UserAlreadyExists() from None
 
     async def update(self, user: User, update_dict: dict[str, Any]) -> User:
-        # $set only the changed fields: the stock adapter's save() replaces the whole
-        # document, which undoes concurrent changes and re-creates a user deleted meanwhile.
+        # $set only the changed fields, atomically, and read the result back: the stock
+        # adapter's save() replaces the whole document, which undoes concurrent changes and
+        # re-creates a user deleted meanwhile. A user deleted meanwhile is UserNotExists (404).
         if "email" in update_dict:
             update_dict = {**update_dict, "email": normalize_email(update_dict["email"])}
         try:
-            await user.set(update_dict)
+            document = await User.get_pymongo_collection().find_one_and_update(
+                {"_id": user.id}, {"$set": update_dict}, return_document=ReturnDocument.AFTER
+            )
         except DuplicateKeyError:
             raise exceptions.UserAlreadyExists() from None
-        return user
+        if document is None:
+            raise exceptions.UserNotExists()
+        return User.model_validate(document)

@@ -10,13 +10,15 @@ from typing import Annotated, Any
 
 import jwt
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Body, Depends, Query, Request, status
-from fastapi_users import FastAPIUsers
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, status
+from fastapi.responses import JSONResponse
+from fastapi_users import FastAPIUsers, exceptions
 from pydantic import BaseModel, EmailStr
 
 from backend.apps.user.manager import UserManager
-from backend.apps.user.models import User, UserCreate, UserRead, UserUpdate, normalize_email
+from backend.apps.user.models import User, UserCreate, UserRead, UserUpdate
 from backend.config import Settings
+from backend.core.email_address import normalize_email
 from backend.core.ratelimit import RateLimiter, client_ip
 
 Users = FastAPIUsers[User, PydanticObjectId]
@@ -51,6 +53,14 @@ def get_users_router(users: Users, settings: Settings, limiter: RateLimiter) -> 
     router.include_router(get_user_admin_router(users), prefix="/users", tags=["users"])
     router.include_router(users.get_users_router(UserRead, UserUpdate), prefix="/users", tags=["users"])
     return router
+
+
+def add_user_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(exceptions.UserNotExists)
+    async def user_vanished(request: Request, exc: exceptions.UserNotExists) -> JSONResponse:
+        # A user deleted while a request was changing them (the adapter's atomic update found
+        # nothing): the same answer as a user that was never there.
+        return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
 
 
 def without(router: APIRouter, path: str) -> APIRouter:
