@@ -4,12 +4,17 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 
 import uvicorn
 
 from backend.config import load_settings_or_exit
 from backend.core.embedded_db import running_database
 from backend.core.logs import FORMAT
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     # (including a generated development secret).
     settings = load_settings_or_exit()
     logging.getLogger().setLevel(settings.log_level.upper())
+    # uvicorn finishes requests in flight on SIGTERM and then raises the signal again; handled
+    # here, it unwinds this function, so the embedded database is stopped cleanly too.
+    signal.signal(signal.SIGTERM, _stop)
     with contextlib.ExitStack() as stack:
         if not settings.mongodb_url:
             os.environ["MONGODB_URL"] = stack.enter_context(
@@ -39,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
             # from whatever uvicorn trusts by default.
             proxy_headers=False,
             log_level=settings.log_level,
+            # SIGTERM / Ctrl-C: stop accepting, let requests in flight finish for this long, and
+            # only then close what is left; the embedded database stops after the server.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
 
 

@@ -1,7 +1,7 @@
 import { BrowserRouter, Route, Routes } from "react-router";
 
 import { AuthProvider } from "./auth/AuthProvider";
-import { RequireAuth, SignedOutOnly } from "./components/guards";
+import { RequireAuth, SignedOutOnly, StartOverOnUserSwitch } from "./components/guards";
 import { AccountPage } from "./pages/AccountPage";
 import { AdminPage } from "./pages/AdminPage";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
@@ -17,6 +17,7 @@ export function App() {
   return (
     <AuthProvider>
       <BrowserRouter>
+        <StartOverOnUserSwitch />
         <Routes>
           <Route element={<SignedOutOnly />}>
             <Route path="/login" element={<LoginPage />} />

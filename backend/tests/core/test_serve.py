@@ -2,12 +2,14 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -50,6 +52,7 @@ def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None
                     pass
                 assert time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.2)
+            client.process = process  # type: ignore[attr-defined]
             yield client
     finally:
         process.send_signal(signal.SIGINT)
@@ -144,3 +147,46 @@ def test_tokens_in_links_stay_out_of_the_access_log(tmp_path: Path) -> None:
     assert "GET /verify?token=[redacted]" in output
     assert "GET /reset-password?token=[redacted]" in output
     assert secret_looking not in output
+
+
+def test_sigterm_lets_accepted_requests_finish_then_exits(tmp_path: Path) -> None:
+    with running_server(tmp_path, env={"SHUTDOWN_GRACE_SECONDS": "30"}) as client:
+        email = "leaving@example.com"
+        client.post("/auth/register", json={"email": email, "password": PASSWORD})
+        process: subprocess.Popen[str] = client.process  # type: ignore[attr-defined]
+        port = int(str(client.base_url).rsplit(":", 1)[1].rstrip("/"))
+        body = urlencode({"username": email, "password": PASSWORD}).encode()
+        request = (
+            b"POST /auth/jwt/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        # Twelve logins sent on their own connections: each is a full-cost argon2 verify, queued
+        # in the hashing pool, so most are still waiting when the signal comes.
+        connections = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(12)]
+        for connection in connections:
+            connection.sendall(request)
+        time.sleep(1.0)  # the server has accepted and read them all
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        answers = [_status_of(connection, deadline) for connection in connections]
+
+        assert answers == [200] * 12, answers  # nothing accepted was cut off
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - stopped_at < 30
+        with pytest.raises(httpx.TransportError):  # and nothing new is accepted
+            httpx.get(f"{client.base_url}/health/live", timeout=2)
+    assert not (tmp_path / "embedded-db.json").exists(), "the database was not stopped"
+
+
+def _status_of(connection: socket.socket, deadline: float) -> int | str:
+    connection.settimeout(max(0.1, deadline - time.monotonic()))
+    with connection:
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except OSError as exc:
+            return repr(exc)
+    return int(received.split(b" ", 2)[1]) if received.startswith(b"HTTP/1.1 ") else repr(received[:80])

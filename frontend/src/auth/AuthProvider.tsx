@@ -9,6 +9,7 @@ import { tokens } from "./tokens";
 
 interface AuthContextValue {
   state: AuthState;
+  /** The account of the token's user: never one loaded for an earlier token of someone else. */
   user: User | null;
   /** Why the signed-in user's account could not be loaded (say, the database is down). */
   userError: string | null;
@@ -16,6 +17,8 @@ interface AuthContextValue {
   login(email: string, password: string): Promise<string | null>;
   logout(): Promise<void>;
   reloadUser(): Promise<void>;
+  /** The person has read that this tab now shows the account signed in to in another tab. */
+  acknowledgeSwitch(): void;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -27,7 +30,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     (listener) => tokens.subscribe(listener),
     () => tokens.getState(),
   );
-  const [user, setUser] = useState<User | null>(null);
+  const [loaded, setLoaded] = useState<User | null>(null);
+  const userId = state.status === "signed-in" ? state.userId : null;
+  // When the shared cookie brought someone else, the account loaded so far is not theirs.
+  const user = loaded !== null && loaded.id === userId ? loaded : null;
 
   useEffect(() => {
     restoring ??= tokens.restore();
@@ -36,40 +42,49 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [userError, setUserError] = useState<string | null>(null);
 
   const reloadUser = useCallback(async () => {
+    const asked = currentUserId();
+    // Signed out meanwhile, or the answer is for a token since replaced by another user's: drop it.
+    const stillAsked = () => asked !== null && asked === currentUserId();
     setUserError(null);
     try {
       const { data, error } = await api.GET("/users/me");
-      if (data) setUser(data);
-      else if (tokens.getState().status === "signed-in") setUserError(errorMessage(error));
+      if (!stillAsked()) return;
+      if (data) setLoaded(data);
+      else setUserError(errorMessage(error));
     } catch {
-      setUserError("The server could not be reached.");
+      if (stillAsked()) setUserError("The server could not be reached.");
     }
   }, []);
 
-  const signedIn = state.status === "signed-in";
   useEffect(() => {
-    if (!signedIn) {
-      setUser(null);
+    if (userId === null) {
+      setLoaded(null);
     } else if (!user) {
       void reloadUser();
     }
-  }, [signedIn, user, reloadUser]);
+  }, [userId, user, reloadUser]);
 
   const login = useCallback(async (email: string, password: string) => {
     const { data, error } = await api.POST("/auth/jwt/login", { body: { username: email, password }, ...formBody });
     if (!data) return errorMessage(error);
-    setUser(null);
+    setLoaded(null);
     tokens.signIn(data.access_token);
     return null;
   }, []);
 
   const logout = useCallback(() => tokens.logout(), []);
+  const acknowledgeSwitch = useCallback(() => tokens.acknowledgeSwitch(), []);
 
   return (
-    <AuthContext.Provider value={{ state, user, userError, login, logout, reloadUser }}>
+    <AuthContext.Provider value={{ state, user, userError, login, logout, reloadUser, acknowledgeSwitch }}>
       {children}
     </AuthContext.Provider>
   );
+}
+
+function currentUserId(): string | null {
+  const state = tokens.getState();
+  return state.status === "signed-in" ? state.userId : null;
 }
 
 export function useAuth(): AuthContextValue {

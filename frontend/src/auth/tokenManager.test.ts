@@ -1,17 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { TokenManager, refreshMargin, tokenTimes } from "./tokenManager";
+import { TokenManager, refreshMargin, tokenClaims } from "./tokenManager";
+import type { TokenManagerOptions } from "./tokenManager";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const ALICE = "64b000000000000000000a11";
+const BOB = "64b000000000000000000b0b";
 
 function base64url(value: unknown): string {
   return btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** A JWT as the server shapes it (the signature is the server's business). */
-function accessToken(iatMs: number, lifetimeSeconds = 900, jti = Math.random().toString(36)): string {
+function accessToken(iatMs: number, lifetimeSeconds = 900, sub = ALICE): string {
   const iat = Math.floor(iatMs / 1000);
-  return `${base64url({ alg: "HS256", typ: "JWT" })}.${base64url({ iat, exp: iat + lifetimeSeconds, jti })}.sig`;
+  const jti = Math.random().toString(36);
+  return `${base64url({ alg: "HS256", typ: "JWT" })}.${base64url({ sub, iat, exp: iat + lifetimeSeconds, jti })}.sig`;
 }
 
 function json(status: number, body: unknown): Response {
@@ -41,16 +45,16 @@ function fakeServer() {
   return { fetch: fetch as unknown as typeof globalThis.fetch, refreshes, api, seen, refreshCount };
 }
 
-function manager(server: ReturnType<typeof fakeServer>, channel: null | undefined = null): TokenManager {
+function manager(server: ReturnType<typeof fakeServer>, channel: TokenManagerOptions["channel"] = null): TokenManager {
   return new TokenManager({ fetch: server.fetch, channel, refreshUrl: "http://app.test/auth/jwt/refresh", logoutUrl: "http://app.test/auth/jwt/logout" });
 }
 
 const apiRequest = () => new Request("http://app.test/task/", { method: "POST", body: JSON.stringify({ name: "x" }) });
 
-describe("token times", () => {
-  it("reads exp and iat, and refreshes a quarter of the lifetime early within bounds", () => {
-    const token = accessToken(T0, 900);
-    expect(tokenTimes(token)).toEqual({ iat: T0 / 1000, exp: T0 / 1000 + 900 });
+describe("token claims", () => {
+  it("reads sub, exp and iat, and refreshes a quarter of the lifetime early within bounds", () => {
+    const token = accessToken(T0, 900, BOB);
+    expect(tokenClaims(token)).toEqual({ sub: BOB, iat: T0 / 1000, exp: T0 / 1000 + 900 });
     expect(refreshMargin(900)).toBe(60);
     expect(refreshMargin(120)).toBe(30);
     expect(refreshMargin(4)).toBe(2);
@@ -269,6 +273,164 @@ describe("logout", () => {
     expect(two.getState()).toEqual({ status: "signed-out", reason: "other-tab" });
     expect(three.getState()).toEqual({ status: "signed-out", reason: "other-tab" });
     for (const tab of [one, two, three]) tab.dispose();
+  });
+});
+
+/** BroadcastChannel stand-ins for the tabs of one browser: a message reaches every other tab. */
+function fakeTabs() {
+  const open = new Set<{ deliver(data: unknown): void }>();
+  const sent: unknown[] = [];
+  function channel() {
+    const listeners: Array<(event: MessageEvent) => void> = [];
+    const tab = {
+      deliver: (data: unknown) => listeners.forEach((listener) => listener(new MessageEvent("message", { data }))),
+      postMessage(data: unknown) {
+        sent.push(data);
+        for (const other of open) if (other !== tab) other.deliver(data);
+      },
+      addEventListener(_type: "message", listener: (event: MessageEvent) => void) {
+        listeners.push(listener);
+      },
+      close: () => open.delete(tab),
+    };
+    open.add(tab);
+    return tab;
+  }
+  /** What another tab (with no token manager of its own here) says. */
+  const say = (data: unknown) => channel().postMessage(data);
+  return { channel, sent, say };
+}
+
+const tokenFor = (userId: string) => json(200, { access_token: accessToken(Date.now(), 900, userId) });
+
+/** Let refreshes started by a message run to the end. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("one browser, one account: a refresh that brings another user", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is told apart from a refresh of the same user, and said until acknowledged", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    tokens.signIn(accessToken(T0, 900, ALICE));
+    server.refreshes.push(() => tokenFor(ALICE), () => tokenFor(BOB), () => tokenFor(BOB), () => tokenFor(BOB));
+
+    await vi.advanceTimersByTimeAsync(840_000);
+    expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: ALICE, switchedFrom: null });
+    await vi.advanceTimersByTimeAsync(840_000); // another tab signed in as Bob meanwhile
+    expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: BOB, switchedFrom: ALICE });
+    await vi.advanceTimersByTimeAsync(840_000);
+    expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: ALICE }); // not yet read
+
+    tokens.acknowledgeSwitch();
+    expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: null });
+    await vi.advanceTimersByTimeAsync(840_000);
+    expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: null });
+    expect(server.refreshCount()).toBe(4);
+  });
+
+  it("never replays a request meant for the user on screen as the new one", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    tokens.signIn(accessToken(Date.now(), 900, ALICE));
+    server.api.push(() => json(401, { detail: "Unauthorized" })); // Alice's session ended elsewhere
+    server.refreshes.push(() => tokenFor(BOB));
+
+    const response = await tokens.fetch(apiRequest());
+
+    expect(response.status).toBe(401);
+    expect(server.seen.filter((r) => r.url.endsWith("/task/"))).toHaveLength(1);
+    expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: BOB, switchedFrom: ALICE });
+  });
+
+  it("is no switch when this tab signs in as someone else itself, or on page load", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    server.refreshes.push(() => tokenFor(ALICE));
+
+    await tokens.restore();
+    expect(tokens.getState()).toMatchObject({ userId: ALICE, switchedFrom: null });
+    tokens.signOut("logout", true);
+    tokens.signIn(accessToken(Date.now(), 900, BOB));
+    expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: null });
+  });
+});
+
+describe("one browser, one account: tabs tell each other who signed in", () => {
+  it("a login tells the other tabs who, never the token", () => {
+    const tabs = fakeTabs();
+    const tokens = manager(fakeServer(), tabs.channel());
+    const token = accessToken(Date.now(), 900, BOB);
+
+    tokens.signIn(token);
+
+    expect(tabs.sent).toEqual([{ type: "login", userId: BOB }]);
+    expect(JSON.stringify(tabs.sent)).not.toContain(token.split(".")[1]);
+  });
+
+  it("a tab showing Alice switches to Bob as soon as another tab signs in as Bob", async () => {
+    const tabs = fakeTabs();
+    const server = fakeServer();
+    const tokens = manager(server, tabs.channel());
+    tokens.signIn(accessToken(Date.now(), 900, ALICE));
+    server.refreshes.push(() => tokenFor(BOB));
+
+    tabs.say({ type: "login", userId: BOB });
+    await settle();
+
+    expect(server.refreshCount()).toBe(1);
+    expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: BOB, switchedFrom: ALICE });
+  });
+
+  it("a tab logged out by another tab follows that tab's next login, saying whom it showed before", async () => {
+    const tabs = fakeTabs();
+    const server = fakeServer();
+    const tokens = manager(server, tabs.channel());
+    tokens.signIn(accessToken(Date.now(), 900, ALICE));
+    server.refreshes.push(() => tokenFor(BOB));
+
+    tabs.say({ type: "logout" });
+    expect(tokens.getState()).toEqual({ status: "signed-out", reason: "other-tab" });
+    tabs.say({ type: "login", userId: BOB });
+    await settle();
+
+    expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: BOB, switchedFrom: ALICE });
+  });
+
+  it("a login of the user already on screen costs no refresh", async () => {
+    const tabs = fakeTabs();
+    const server = fakeServer();
+    const tokens = manager(server, tabs.channel());
+    tokens.signIn(accessToken(Date.now(), 900, ALICE));
+
+    tabs.say({ type: "login", userId: ALICE });
+    await settle();
+
+    expect(server.refreshCount()).toBe(0);
+    expect(tokens.getState()).toMatchObject({ userId: ALICE, switchedFrom: null });
+  });
+
+  it("a refresh in flight from before the login is followed by one with the new cookie", async () => {
+    const tabs = fakeTabs();
+    const server = fakeServer();
+    const tokens = manager(server, tabs.channel());
+    tokens.signIn(accessToken(Date.now(), 900, ALICE));
+    let answer: (response: Response) => void = () => undefined;
+    server.refreshes.push(() => new Promise<Response>((resolve) => (answer = resolve)), () => tokenFor(BOB));
+
+    const early = tokens.refresh(); // sent Alice's cookie
+    tabs.say({ type: "login", userId: BOB });
+    answer(tokenFor(ALICE));
+    await early;
+    await settle();
+
+    expect(server.refreshCount()).toBe(2);
+    expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: ALICE });
   });
 });
 

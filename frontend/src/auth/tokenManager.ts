@@ -8,7 +8,10 @@
  * - A refresh is scheduled shortly before the token expires; only one refresh is ever in
  *   flight, and every caller that needs one shares it.
  * - `fetch()` adds the Bearer token; a 401 triggers one refresh and one retry, then sign-out.
- * - Signing out in one tab signs out every tab (BroadcastChannel).
+ * - Signing out in one tab signs out every tab, signing in signs in every tab (BroadcastChannel).
+ * - One browser, one account: the refresh cookie is shared by every tab, so a refresh may bring
+ *   a token of someone else (another tab logged out and signed in as B). The state says so
+ *   (`switchedFrom`), and a request meant for the user on screen is never replayed as another.
  */
 
 export type SignOutReason =
@@ -19,10 +22,23 @@ export type SignOutReason =
 
 export type AuthState =
   | { status: "unknown" } // restoring: show neither the app nor the login screen yet
-  | { status: "signed-in"; token: string; expiresAt: number }
+  | {
+      status: "signed-in";
+      token: string;
+      expiresAt: number;
+      userId: string; // the token's `sub`
+      /**
+       * The user this tab showed before the shared cookie brought `userId`: the screen must start
+       * over, with a word why. Null when this tab chose `userId` itself, or once acknowledged.
+       */
+      switchedFrom: string | null;
+    }
   | { status: "signed-out"; reason: SignOutReason | null };
 
 type Listener = (state: AuthState) => void;
+
+/** What tabs tell each other. Never a token: a user id is all another tab needs to decide. */
+type TabMessage = { type: "logout" } | { type: "login"; userId: string };
 
 interface Channel {
   postMessage(message: unknown): void;
@@ -46,15 +62,15 @@ export function refreshMargin(lifetimeSeconds: number): number {
   return Math.min(60, Math.max(2, lifetimeSeconds / 4));
 }
 
-/** The `exp` and `iat` of a JWT, read without verifying (the server verifies). */
-export function tokenTimes(token: string): { exp: number; iat: number } {
+/** The `sub`, `exp` and `iat` of a JWT, read without verifying (the server verifies). */
+export function tokenClaims(token: string): { sub: string; exp: number; iat: number } {
   const payload = token.split(".")[1] ?? "";
   const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-  const claims = JSON.parse(json) as { exp?: unknown; iat?: unknown };
-  if (typeof claims.exp !== "number" || typeof claims.iat !== "number") {
-    throw new Error("access token without exp/iat");
+  const claims = JSON.parse(json) as { sub?: unknown; exp?: unknown; iat?: unknown };
+  if (typeof claims.sub !== "string" || typeof claims.exp !== "number" || typeof claims.iat !== "number") {
+    throw new Error("access token without sub/exp/iat");
   }
-  return { exp: claims.exp, iat: claims.iat };
+  return { sub: claims.sub, exp: claims.exp, iat: claims.iat };
 }
 
 export class TokenManager {
@@ -67,6 +83,8 @@ export class TokenManager {
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
   private readonly channel: Channel | null;
+  /** Whose data this tab shows, or showed before it was signed out; null until anyone signed in. */
+  private shownUser: string | null = null;
 
   constructor(options: TokenManagerOptions = {}) {
     this.refreshUrl = options.refreshUrl ?? "/auth/jwt/refresh";
@@ -79,11 +97,7 @@ export class TokenManager {
         : typeof BroadcastChannel === "undefined"
           ? null
           : new BroadcastChannel("farm-auth");
-    this.channel?.addEventListener("message", (event: MessageEvent) => {
-      if ((event.data as { type?: string } | null)?.type === "logout" && this.state.status === "signed-in") {
-        this.signOut("other-tab", false);
-      }
-    });
+    this.channel?.addEventListener("message", (event: MessageEvent) => this.hear(event.data));
   }
 
   getState(): AuthState {
@@ -100,12 +114,17 @@ export class TokenManager {
     return this.refresh();
   }
 
-  /** After a login: keep the token and schedule its refresh. */
+  /** After a login in this tab: keep the token, schedule its refresh, and tell the other tabs. */
   signIn(accessToken: string): void {
-    const { exp, iat } = tokenTimes(accessToken);
-    const expiresAt = exp * 1000;
-    this.setState({ status: "signed-in", token: accessToken, expiresAt });
-    this.schedule(expiresAt, exp - iat);
+    const userId = this.adopt(accessToken, "this-tab");
+    this.post({ type: "login", userId });
+  }
+
+  /** The person has seen that this tab now shows another user: stop saying so. */
+  acknowledgeSwitch(): void {
+    if (this.state.status === "signed-in" && this.state.switchedFrom !== null) {
+      this.setState({ ...this.state, switchedFrom: null });
+    }
   }
 
   /** Exchange the refresh cookie for a new access token; concurrent callers share one request. */
@@ -116,15 +135,21 @@ export class TokenManager {
     return this.inflight;
   }
 
-  /** `fetch` with the Bearer token; on 401, one refresh and one retry. */
+  /** `fetch` with the Bearer token; on 401, one refresh and one retry (as the same user only). */
   async fetch(request: Request): Promise<Response> {
     const retry = request.clone();
+    const sentAs = this.currentUser();
     const response = await this.fetchImpl(this.withToken(request));
     if (response.status !== 401 || this.state.status !== "signed-in") {
       return response;
     }
     if (!(await this.refresh())) {
       return response; // signed out by the refresh; the UI shows the login screen
+    }
+    if (sentAs !== null && this.currentUser() !== sentAs) {
+      // The cookie now belongs to someone else: this request was meant for the user on screen
+      // (adding a task to their list...), and replaying it as another would mix the two.
+      return response;
     }
     const second = await this.fetchImpl(this.withToken(retry));
     if (second.status === 401) {
@@ -152,7 +177,7 @@ export class TokenManager {
     this.clearTimer();
     this.setState({ status: "signed-out", reason });
     if (broadcast) {
-      this.channel?.postMessage({ type: "logout" });
+      this.post({ type: "logout" });
     }
   }
 
@@ -179,7 +204,7 @@ export class TokenManager {
     }
     if (response.ok) {
       const body = (await response.json()) as { access_token: string };
-      this.signIn(body.access_token);
+      this.adopt(body.access_token, "cookie");
       return true;
     }
     const detail = await response
@@ -191,6 +216,58 @@ export class TokenManager {
     this.clearTimer();
     this.setState({ status: "signed-out", reason: ended ? "ended" : hadSession ? "expired" : null });
     return false;
+  }
+
+  /**
+   * Make `accessToken` the current one and schedule its refresh. A token from the shared cookie
+   * may be someone else's than the user on screen; one this tab signed in for never is.
+   */
+  private adopt(accessToken: string, source: "this-tab" | "cookie"): string {
+    const { sub, exp, iat } = tokenClaims(accessToken);
+    const switchedFrom = source === "cookie" ? this.switchedFrom(sub) : null;
+    const expiresAt = exp * 1000;
+    this.shownUser = sub;
+    this.setState({ status: "signed-in", token: accessToken, expiresAt, userId: sub, switchedFrom });
+    this.schedule(expiresAt, exp - iat);
+    return sub;
+  }
+
+  /** For a token of `userId` from the cookie: who this tab showed before, if that was someone else. */
+  private switchedFrom(userId: string): string | null {
+    if (this.shownUser !== null && this.shownUser !== userId) {
+      return this.shownUser;
+    }
+    // The same person: a notice not yet acknowledged stays.
+    return this.state.status === "signed-in" ? this.state.switchedFrom : null;
+  }
+
+  /** A message from another tab of this browser. */
+  private hear(data: unknown): void {
+    const message = data as Partial<{ type: unknown; userId: unknown }> | null;
+    if (message?.type === "logout" && this.state.status === "signed-in") {
+      this.signOut("other-tab", false);
+    } else if (message?.type === "login" && typeof message.userId === "string") {
+      void this.follow(message.userId);
+    }
+  }
+
+  /**
+   * Another tab signed in as `userId`, so the shared cookie is that session now: take it up at
+   * once instead of showing the previous user (or the login screen) until the next refresh.
+   */
+  private async follow(userId: string): Promise<void> {
+    // A refresh already in flight may have sent the cookie from before that login: then one more.
+    for (let attempt = 0; attempt < 2 && this.currentUser() !== userId; attempt += 1) {
+      await this.refresh();
+    }
+  }
+
+  private currentUser(): string | null {
+    return this.state.status === "signed-in" ? this.state.userId : null;
+  }
+
+  private post(message: TabMessage): void {
+    this.channel?.postMessage(message);
   }
 
   private withToken(request: Request): Request {

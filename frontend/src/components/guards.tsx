@@ -1,4 +1,5 @@
-import { Navigate, NavLink, Outlet, useLocation } from "react-router";
+import { useEffect, useRef } from "react";
+import { Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "../auth/AuthProvider";
 import { Alert, PublicPage, Spinner } from "./ui";
@@ -23,7 +24,27 @@ export function RequireAuth() {
   if (state.status === "signed-out") {
     return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   }
-  return <Layout />;
+  // Pages keep their user's data in state (tasks, sessions...): another user gets fresh pages.
+  return <Layout key={state.userId} />;
+}
+
+/**
+ * When the shared refresh cookie brought another user, start over on the start page: the page
+ * on screen (with its address) was the previous user's. Rendered once, inside the router.
+ */
+export function StartOverOnUserSwitch() {
+  const { state } = useAuth();
+  const navigate = useNavigate();
+  const switchTo = state.status === "signed-in" && state.switchedFrom !== null ? `${state.switchedFrom}>${state.userId}` : null;
+  // `navigate` changes with every address: remember the switch handled, or every later
+  // navigation would be sent back to the start while the notice is up.
+  const handled = useRef<string | null>(null);
+  useEffect(() => {
+    if (switchTo === handled.current) return;
+    handled.current = switchTo;
+    if (switchTo !== null) void navigate("/", { replace: true });
+  }, [switchTo, navigate]);
+  return null;
 }
 
 /** Login, registration, forgot-password: once signed in, go where the person was heading. */
@@ -34,7 +55,8 @@ export function SignedOutOnly() {
     return <Spinner label="Restoring your session…" />;
   }
   if (state.status === "signed-in") {
-    const from = (location.state as { from?: string } | null)?.from;
+    // Where the previous user was heading is no business of someone else signed in elsewhere.
+    const from = state.switchedFrom === null ? (location.state as { from?: string } | null)?.from : undefined;
     return <Navigate to={from ?? "/"} replace />;
   }
   return (
@@ -71,8 +93,24 @@ function Layout() {
         </div>
       </header>
       <main id="main">
+        <SwitchNotice />
         <Outlet />
       </main>
     </>
+  );
+}
+
+/** Why the screen started over: the account now is the one signed in to in another tab. */
+function SwitchNotice() {
+  const { state, user, acknowledgeSwitch } = useAuth();
+  if (state.status !== "signed-in" || state.switchedFrom === null || !user) return null;
+  return (
+    <Alert kind="info">
+      You are now signed in as <strong>{user.email}</strong>: this browser was signed in to that account in another
+      tab.{" "}
+      <button type="button" onClick={acknowledgeSwitch}>
+        Dismiss
+      </button>
+    </Alert>
   );
 }
