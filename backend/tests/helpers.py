@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient, Response
 
+from backend.apps.user.models import User
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -27,6 +29,15 @@ async def signed_up(client: AsyncClient, email: str, password: str = PASSWORD) -
     """Register and log in; the client keeps the cookie, the token is returned for Bearer use."""
     await register(client, email, password)
     return await login(client, email, password)
+
+
+async def superuser_client(server: Any, email: str = "root@example.com") -> AsyncClient:
+    """A client logged in (cookie) as a new superuser `email`."""
+    client = server.client()
+    await register(client, email)
+    await User.get_pymongo_collection().update_one({"email": email}, {"$set": {"is_superuser": True}})
+    await login(client, email)
+    return client
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ async def test_database_outage_is_503_and_the_api_recovers(make_server, tmp_path
             for method, path, kwargs in [
                 ("GET", "/task/", {"headers": bearer(token)}),
                 ("GET", "/health", {}),
+                ("GET", "/health/ready", {}),
                 (
                     "POST",
                     "/auth/jwt/login",
@@ -36,11 +37,14 @@ async def test_database_outage_is_503_and_the_api_recovers(make_server, tmp_path
                 assert response.json() == {"detail": "The database is unavailable; try again shortly."}
                 assert response.headers["retry-after"].isdigit()
 
+            assert (await client.get("/health/live")).status_code == 200  # the process itself is fine
+
             database.start()  # same port, same storage
             response = await client.get("/task/", headers=bearer(token))
             assert response.status_code == 200
             assert [t["name"] for t in response.json()] == ["survives"]
             assert (await client.get("/health")).json() == {"status": "ok"}
+            assert (await client.get("/health/ready")).json() == {"status": "ok"}
     finally:
         database.stop()
 

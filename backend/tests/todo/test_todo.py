@@ -202,3 +202,16 @@ async def test_tasks_are_indexed_by_owner_and_creation(alice: AsyncClient) -> No
 
     keys = [tuple(field for field, _ in spec["key"]) for spec in indexes.values()]
     assert ("owner_id", "created_at", "_id") in keys
+
+
+async def test_task_names_refuse_control_characters(client: AsyncClient) -> None:
+    await signed_up(client, "controls@example.com")
+
+    for name in ["nul\u0000inside", "bell\u0007", "two\nlines", "tab\there", "del\u007f"]:
+        response = await client.post("/task/", json={"name": name})
+        assert response.status_code == 422, (name, response.text)
+        assert "control characters" in response.json()["detail"][0]["msg"]
+    created = await client.post("/task/", json={"name": "  trimmed\t\n"})
+    assert created.status_code == 201 and created.json()["name"] == "trimmed"
+    renamed = await client.put(f"/task/{created.json()['_id']}", json={"name": "a\u0000b"})
+    assert renamed.status_code == 422

@@ -7,17 +7,18 @@ from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
 from backend.tests.conftest import Server
-from backend.tests.helpers import PASSWORD, bearer, login, mailed_token, outbox, register, signed_up
+from backend.tests.helpers import (
+    PASSWORD,
+    bearer,
+    login,
+    mailed_token,
+    outbox,
+    register,
+    signed_up,
+    superuser_client,
+)
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-async def superuser_client(server: Server, email: str = "root@example.com") -> AsyncClient:
-    client = server.client()
-    await register(client, email)
-    await User.find_one(User.email == email).set({User.is_superuser: True})
-    await login(client, email)
-    return client
 
 
 async def test_me_shows_my_account(client: AsyncClient) -> None:
