@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from backend.core.openapi import NO_DATABASE
+
 
 class Health(BaseModel):
     status: str
@@ -25,7 +27,7 @@ def get_health_router(ping_database: Callable[[], Awaitable[object]]) -> APIRout
         await ping_database()
         return Health(status="ok")
 
-    @router.get("/live", response_model=Health)
+    @router.get("/live", response_model=Health, openapi_extra=NO_DATABASE)
     async def live() -> Health:
         """The process is up and serving; touches nothing else. Use it for liveness."""
         return Health(status="ok")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from backend.core.email_address import normalize_email
 from backend.core.mail import OutboxTransport
+from backend.core.openapi import NO_DATABASE
 
 LINK = re.compile(r"https?://\S+")
 
@@ -28,7 +29,7 @@ def get_outbox_router(outbox: OutboxTransport) -> APIRouter:
     """Development only: the messages the app would have mailed."""
     router = APIRouter(prefix="/dev", tags=["development"])
 
-    @router.get("/outbox", response_model=list[OutboxMessage])
+    @router.get("/outbox", response_model=list[OutboxMessage], openapi_extra=NO_DATABASE)
     async def list_outbox(to: str | None = None) -> list[OutboxMessage]:
         """Stored messages, newest first; `to` filters by recipient."""
         messages = []

@@ -79,6 +79,7 @@ def get_session_router(auth: Auth) -> APIRouter:
             400: {
                 "description": "LOGIN_BAD_CREDENTIALS, or LOGIN_USER_NOT_VERIFIED with REQUIRE_VERIFIED_LOGIN"
             },
+            403: {"description": "ORIGIN_NOT_ALLOWED: the request came from a page of another site"},
             429: {"description": "too many failures"},
         },
     )
@@ -109,7 +110,10 @@ def get_session_router(auth: Auth) -> APIRouter:
         "/auth/jwt/refresh",
         name="auth:jwt.refresh",
         response_model=BearerResponse,
-        responses={401: {"description": "REFRESH_TOKEN_INVALID, REFRESH_TOKEN_REUSED or SESSION_ENDED"}},
+        responses={
+            401: {"description": "REFRESH_TOKEN_INVALID, REFRESH_TOKEN_REUSED or SESSION_ENDED"},
+            403: {"description": "ORIGIN_NOT_ALLOWED: the request came from a page of another site"},
+        },
     )
     async def refresh(
         request: Request, refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None

@@ -51,7 +51,22 @@ def get_users_router(users: Users, settings: Settings, limiter: RateLimiter) -> 
         dependencies=account_limits,
     )
     router.include_router(get_user_admin_router(users), prefix="/users", tags=["users"])
-    router.include_router(users.get_users_router(UserRead, UserUpdate), prefix="/users", tags=["users"])
+    router.include_router(
+        with_last_superuser_conflict(users.get_users_router(UserRead, UserUpdate)),
+        prefix="/users",
+        tags=["users"],
+    )
+    return router
+
+
+def with_last_superuser_conflict(router: APIRouter) -> APIRouter:
+    """FastAPI Users' user routes, documenting the 409 that superusers.py adds to them."""
+    for route in router.routes:
+        if getattr(route, "name", None) in ("users:patch_user", "users:delete_user"):
+            route.responses[status.HTTP_409_CONFLICT] = {  # type: ignore[attr-defined]
+                "description": "LAST_SUPERUSER: the last active superuser cannot demote, deactivate or "
+                "delete itself"
+            }
     return router
 
 
