@@ -24,6 +24,7 @@ from backend.apps.user.routers import add_user_error_handlers, get_users_router
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
+from backend.core.hashing import HashingPool
 from backend.core.health import get_health_router
 from backend.core.limits import RequestBodyGuard
 from backend.core.logs import configure_logging
@@ -56,7 +57,9 @@ def create_app(
     hooks = AccountHooks(
         end_sessions=sessions.end_all, on_user_deleted=(sessions.forget_user, delete_tasks_of)
     )
-    auth = build_auth(settings, sessions, limiter, user_manager_dependency(settings, mailer, hooks))
+    # Every argon2 hash and verify runs here: a bounded pool, 503 beyond it (core/hashing.py).
+    hashing = HashingPool.from_settings(settings)
+    auth = build_auth(settings, sessions, limiter, user_manager_dependency(settings, mailer, hooks, hashing))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +79,8 @@ def create_app(
             await bootstrap_superuser()
             yield
         finally:
-            await mailer.postman.drain()
+            await mailer.postman.drain()  # background work first: it may still hash
+            await hashing.close()
             if mongo_client is None:
                 await client.close()
 
@@ -85,7 +89,7 @@ def create_app(
         if not (email and password):
             return
         try:
-            if await ensure_superuser(settings, mailer, email, password.get_secret_value()):
+            if await ensure_superuser(settings, mailer, email, password.get_secret_value(), hashing=hashing):
                 logger.info("created the first superuser %s", email)
         except InvalidPasswordException as exc:
             logger.error("FIRST_SUPERUSER_PASSWORD refused: %s", exc.reason)

@@ -13,11 +13,17 @@ from fastapi_users_db_beanie import ObjectIDIDMixin
 
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase
-from backend.apps.user.passwords import ThreadedPasswordsMixin, get_password_helper, password_problem
+from backend.apps.user.passwords import (
+    ThreadedPasswordsMixin,
+    argon2_password_helper,
+    get_password_helper,
+    password_problem,
+)
 from backend.apps.user.superusers import KeepOneSuperuserMixin
 from backend.config import Settings
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
+from backend.core.hashing import HashingPool, Slot
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 EndSessions = Callable[[PydanticObjectId, str], Awaitable[object]]
@@ -51,8 +57,10 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         settings: Settings,
         mailer: AccountMailer,
         hooks: AccountHooks,
+        hashing: HashingPool,
     ) -> None:
         super().__init__(user_db, password_helper)
+        self.hashing = hashing
         self.reset_password_token_secret = derive_secret(settings.jwt_secret, "reset-password")
         self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
         self.mailer = mailer
@@ -78,18 +86,32 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         Known, unknown and inactive addresses then answer alike in content and in time, and
         cost the same afterwards too: one argon2 hash each (the reset token's fingerprint, or
         a stand-in), so not even the load on the server tells them apart.
-        """
-        self.mailer.postman.in_background(self._forgot_password(email, request))
 
-    async def _forgot_password(self, email: str, request: Request | None) -> None:
-        user = await self.user_db.get_by_email(email)
-        if user is None or not user.is_active:
-            await self.hash_password(email)
-            return
-        await self.forgot_password(user, request)
+        Raises ServerBusy (503 with Retry-After) when the hashing pool is full.
+        """
+        # The hash's place in the pool is taken now, before answering, rather than the job
+        # being dropped (and logged) later when the pool is full: background jobs then never
+        # outnumber the pool's queue, and a person asking for a reset learns to retry instead
+        # of waiting for a mail that never comes. It is decided before the address is looked
+        # up, so every address, known or not, gets the same 503 at the same cost.
+        slot = self.hashing.reserve()
+        self.mailer.postman.in_background(self._forgot_password(email, request, slot))
+
+    async def _forgot_password(self, email: str, request: Request | None, slot: Slot) -> None:
+        try:
+            user = await self.user_db.get_by_email(email)
+            if user is None or not user.is_active:
+                await self.hash_password(email, slot)
+                return
+            await self.forgot_password(user, request, slot)
+        finally:
+            slot.release()  # when the lookup failed before the hash; a no-op after it
 
     def request_verify_later(self, email: str, request: Request | None = None) -> None:
-        """Request-verify-token for an address, known or not, after the answer."""
+        """Request-verify-token for an address, known or not, after the answer.
+
+        It takes no place in the hashing pool: a verification token is a signed JWT, no argon2.
+        """
         self.mailer.postman.in_background(self._request_verify(email, request))
 
     async def _request_verify(self, email: str, request: Request | None) -> None:
@@ -140,40 +162,57 @@ def user_manager_dependency(
     settings: Settings,
     mailer: AccountMailer,
     hooks: AccountHooks,
+    hashing: HashingPool,
 ) -> Callable[..., AsyncIterator[UserManager]]:
+    settings_helper = argon2_password_helper(settings)
+
     async def get_user_manager(
         user_db: Annotated[UserDatabase, Depends(get_user_db)],
-        password_helper: Annotated[PasswordHelperProtocol, Depends(get_password_helper)],
+        password_helper: Annotated[PasswordHelperProtocol | None, Depends(get_password_helper)],
     ) -> AsyncIterator[UserManager]:
         yield UserManager(
             user_db,
-            password_helper,
+            password_helper or settings_helper,
             settings=settings,
             mailer=mailer,
             hooks=hooks,
+            hashing=hashing,
         )
 
     return get_user_manager
 
 
-async def ensure_superuser(settings: Settings, mailer: AccountMailer, email: str, password: str) -> bool:
+async def ensure_superuser(
+    settings: Settings,
+    mailer: AccountMailer,
+    email: str,
+    password: str,
+    *,
+    hashing: HashingPool | None = None,
+) -> bool:
     """Create a verified superuser unless the address is taken; True when one was created.
 
+    Hashes in `hashing`, the app's pool, or (for a command run on its own) in a pool of its own.
     Raises InvalidPasswordException when the password breaks the policy.
     """
+    pool = hashing or HashingPool.from_settings(settings)
     manager = UserManager(
         UserDatabase(User),
-        get_password_helper(),
+        argon2_password_helper(settings),
         settings=settings,
         mailer=mailer,
         hooks=AccountHooks(end_sessions=_no_sessions),
+        hashing=pool,
     )
-    if await manager.user_db.get_by_email(email) is not None:
-        return False
     try:
+        if await manager.user_db.get_by_email(email) is not None:
+            return False
         await manager.create(
             SuperuserCreate(email=email, password=password, is_superuser=True, is_verified=True)
         )
     except exceptions.UserAlreadyExists:  # another worker created it a moment ago
         return False
+    finally:
+        if hashing is None:
+            await pool.close()
     return True

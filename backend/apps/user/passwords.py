@@ -1,14 +1,15 @@
-"""Passwords: the policy, and hashing kept off the event loop.
+"""Passwords: the policy, and hashing that neither stalls the event loop nor piles up.
 
 FastAPI Users calls its (synchronous) password helper from async code: one argon2 verify
 (~170 ms with the default m=64 MiB, t=3, p=4) would stall every other request on the worker.
-`ThreadedPasswordsMixin` overrides the few manager methods that hash or verify so that the
-work runs in a worker thread; everything else stays FastAPI Users' own code.
+`ThreadedPasswordsMixin` overrides the few manager methods that hash or verify so that the work
+runs in the app's `HashingPool` (backend/core/hashing.py): a few low-priority threads and a
+short queue, 503 beyond it. Everything else stays FastAPI Users' own code.
 """
 
+import math
 from typing import Any
 
-from anyio import to_thread
 from fastapi import Request
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users import exceptions, models
@@ -16,12 +17,39 @@ from fastapi_users.jwt import decode_jwt, generate_jwt
 from fastapi_users.manager import BaseUserManager
 from fastapi_users.password import PasswordHelper, PasswordHelperProtocol
 from jwt import PyJWTError
-from zxcvbn import zxcvbn
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
+from zxcvbn_rs_py import Feedback, zxcvbn
+
+from backend.config import Settings
+from backend.core.hashing import HashingPool, Slot
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length without truncating; the cap bounds the work
 PASSWORD_MIN_SCORE = 3  # zxcvbn: "safely unguessable", about 10^8 guesses or more
-ZXCVBN_MAX_LENGTH = 72  # zxcvbn's own limit; what follows can only add strength
+ESTIMATE_MAX_LENGTH = 72  # what the estimator reads at most; what follows can only add strength
+# The characters zxcvbn reads as letters ("p@$$w0rd"), as its l33t matcher does.
+L33T_LOOKALIKES = {
+    "a": "4@",
+    "b": "8",
+    "c": "({[<",
+    "e": "3",
+    "g": "69",
+    "i": "1!|",
+    "l": "1|7",
+    "o": "0",
+    "s": "$5",
+    "t": "+7",
+    "x": "%",
+    "z": "2",
+}
+# Dictionary look-ups the estimator may make for one password (see `estimate_work`): the slowest
+# inputs a search could build within it take ~35 ms of CPU on the 2-core development machine.
+ESTIMATE_WORK_BUDGET = 100_000
+
+# The estimator builds its dictionaries on first use (~0.1 s): at import, not in a request.
+zxcvbn("warm-up")
 
 
 def password_problem(password: str, email: str) -> str | None:
@@ -33,24 +61,78 @@ def password_problem(password: str, email: str) -> str | None:
     local_part = email.split("@", 1)[0].lower()
     if email.lower() in password.lower() or (len(local_part) >= 3 and local_part in password.lower()):
         return "Password must not contain your email address."
-    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[email, local_part])
-    if result["score"] < PASSWORD_MIN_SCORE:
-        advice = " ".join(filter(None, [result["feedback"]["warning"], *result["feedback"]["suggestions"]]))
-        return f"Password is too easy to guess. {advice or 'Use a longer passphrase.'}".strip()
+    estimate = zxcvbn(judged_part(password), user_inputs=[email, local_part])
+    if int(estimate.score) < PASSWORD_MIN_SCORE:
+        return f"Password is too easy to guess. {advice(estimate.feedback) or 'Use a longer passphrase.'}"
     return None
 
 
-def get_password_helper() -> PasswordHelperProtocol:
-    """Dependency: FastAPI Users' default hasher (argon2id, verifies legacy bcrypt)."""
-    return PasswordHelper()
+def judged_part(password: str) -> str:
+    """The longest start of `password` the estimator can judge within its work budget.
+
+    zxcvbn (the Rust one too, which holds the GIL) looks every substring up in its dictionaries:
+    as written, reversed, and once more for each way of reading the l33t look-alikes present as
+    letters, and those ways multiply: `c` alone has four look-alikes. A crafted 72-character string
+    of all twenty look-alikes costs ~800 readings x 72^2 look-ups, half a second of CPU. Ordinary
+    passwords, a few substitutions included, stay far below the budget and are judged on their
+    first 72 characters; only strings dense in different look-alikes are judged on a shorter start
+    (14 characters at the least), which is what a random string looks like, and scores so.
+    """
+    end = min(len(password), ESTIMATE_MAX_LENGTH)
+    while end > PASSWORD_MIN_LENGTH and estimate_work(password[:end]) > ESTIMATE_WORK_BUDGET:
+        end -= 1
+    return password[:end]
+
+
+def estimate_work(text: str) -> int:
+    """zxcvbn's dictionary work for `text`: substrings x readings (its count of readings is
+    this product, or up to twice it when `1`, `|` or `7`, each two letters' look-alike, appear)."""
+    present = set(text)
+    readings = math.prod(max(1, len(present.intersection(chars))) for chars in L33T_LOOKALIKES.values())
+    return len(text) ** 2 * (readings + 2)
+
+
+def advice(feedback: Feedback | None) -> str:
+    """zxcvbn's warning and suggestions as sentences ("This is a top-10 common password. ...")."""
+    if feedback is None:
+        return ""
+    return " ".join(str(part) for part in (feedback.warning, *feedback.suggestions) if part is not None)
+
+
+def argon2_password_helper(settings: Settings) -> PasswordHelper:
+    """argon2id with the settings' parameters (OWASP ASVS V2.4.4); verifies legacy bcrypt too.
+
+    A stored hash names its own parameters, so hashes made with other ones still verify, and
+    `verify_and_update` re-hashes them with these at the owner's next login.
+    """
+    argon2 = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    return PasswordHelper(PasswordHash((argon2, BcryptHasher())))
+
+
+def get_password_helper() -> PasswordHelperProtocol | None:
+    """Dependency: a password helper to use instead of the settings' argon2id one (None: keep it).
+
+    The seam to hash differently without touching the settings: tests put a cheap, a counting or
+    a waiting helper here; an app could put a peppered one.
+    """
+    return None
 
 
 class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
-    async def hash_password(self, password: str) -> str:
-        return await to_thread.run_sync(self.password_helper.hash, password)
+    """Every hash and verify of the manager, in the hashing pool: 503 when that is full."""
+
+    hashing: HashingPool
+
+    async def hash_password(self, password: str, slot: Slot | None = None) -> str:
+        """Hash in `slot` when one was kept for this (work after the answer), else in a new one."""
+        return await (slot or self.hashing.reserve()).run(self.password_helper.hash, password)
 
     async def verify_password(self, password: str, hashed: str) -> tuple[bool, str | None]:
-        return await to_thread.run_sync(self.password_helper.verify_and_update, password, hashed)
+        return await self.hashing.run(self.password_helper.verify_and_update, password, hashed)
 
     async def create(self, user_create: Any, safe: bool = False, request: Request | None = None) -> models.UP:
         await self.validate_password(user_create.password, user_create)
@@ -75,13 +157,15 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             user = await self.user_db.update(user, {"hashed_password": new_hash})
         return user
 
-    async def forgot_password(self, user: models.UP, request: Request | None = None) -> None:
+    async def forgot_password(
+        self, user: models.UP, request: Request | None = None, slot: Slot | None = None
+    ) -> None:
         if not user.is_active:
             raise exceptions.UserInactive()
         token = generate_jwt(
             {
                 "sub": str(user.id),
-                "password_fgpt": await self.hash_password(user.hashed_password),
+                "password_fgpt": await self.hash_password(user.hashed_password, slot),
                 "aud": self.reset_password_token_audience,
             },
             self.reset_password_token_secret,

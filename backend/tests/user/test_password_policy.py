@@ -48,6 +48,36 @@ async def test_good_passwords_are_accepted(client: AsyncClient, password: str) -
     assert (await try_register(client, password)).status_code == 201
 
 
+# Inputs built to be slow for zxcvbn (its l33t matcher tries every reading of the look-alikes
+# present: half a second for the first one at 72 characters) or long: each is judged for what it
+# is. How long the judgement takes is measured in benchmarks, not here.
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        (("4@8({[<36910!|7+$5%2" * 4)[:72], None),  # twenty different symbols: random, strong
+        (("4@8({[<36910!|7+$5%2" * 52)[:1024], None),
+        ("4@8({[<36910!|7+$5%2 correct horse battery staple", None),
+        (("1|7" * 342)[:1024], "Repeats like"),
+        ("p4$$w0rd" * 128, "Repeats like"),
+        ("({[<" * 256, "Repeats like"),
+        ("a" * 1024, 'Repeats like "aaa"'),
+        (("19/07/1984" * 103)[:1024], "Repeats like"),
+        (("qwertyuiop" * 103)[:1024], "Repeats like"),
+    ],
+)
+async def test_crafted_passwords_are_judged_for_what_they_are(
+    client: AsyncClient, password: str, reason: str | None
+) -> None:
+    response = await try_register(client, password)
+
+    if reason is None:
+        assert response.status_code == 201, response.text
+    else:
+        assert response.status_code == 400
+        assert "too easy to guess" in response.json()["detail"]["reason"]
+        assert reason in response.json()["detail"]["reason"]
+
+
 async def test_long_passwords_are_not_truncated(client: AsyncClient) -> None:
     long = "tangerine orbit " * 6 + "finale"  # 102 characters
     await register(client, "long@example.com", long)

@@ -1,13 +1,18 @@
-"""Password hashing runs in a worker thread: a slow hash never stalls other requests."""
+"""Password hashing runs in worker threads, so a slow hash never stalls other requests, with
+the argon2 parameters of the settings; hashes made with other parameters are upgraded at login."""
 
 import asyncio
 import threading
 
 import pytest
+from pwdlib.hashers.bcrypt import BcryptHasher
 
+from backend.apps.user.models import User
 from backend.apps.user.passwords import get_password_helper
 from backend.tests.conftest import Server, fast_password_helper
-from backend.tests.helpers import PASSWORD, bearer, mailed_token, register, signed_up
+from backend.tests.helpers import PASSWORD, bearer, login, mailed_token, register, signed_up
+
+CHEAP_ARGON2 = {"argon2_memory_kib": 8192, "argon2_time_cost": 1, "argon2_parallelism": 1}
 
 
 class GatedPasswordHelper:
@@ -103,3 +108,36 @@ async def test_register_then_login_with_default_argon2_parameters(make_server) -
             "/auth/jwt/login", data={"username": "real@example.com", "password": PASSWORD}
         )
         assert response.status_code == 200
+
+
+async def stored_hash(email: str) -> str:
+    user = await User.find_one(User.email == email)
+    assert user is not None
+    return user.hashed_password
+
+
+async def test_argon2_parameters_come_from_the_settings(make_server) -> None:
+    async with make_server(fast_hashing=False, **CHEAP_ARGON2) as server:
+        await register(server.client(), "params@example.com")
+
+        assert (await stored_hash("params@example.com")).startswith("$argon2id$v=19$m=8192,t=1,p=1$")
+
+
+@pytest.mark.parametrize("old", ["argon2id, other parameters", "bcrypt"])
+async def test_hashes_made_otherwise_still_verify_and_are_upgraded_at_login(make_server, old: str) -> None:
+    async with make_server(fast_hashing=False, **CHEAP_ARGON2) as server:
+        client = server.client()
+        await register(client, "old.hash@example.com")
+        legacy = BcryptHasher().hash(PASSWORD) if old == "bcrypt" else fast_password_helper().hash(PASSWORD)
+        await User.find_one(User.email == "old.hash@example.com").set({User.hashed_password: legacy})
+
+        wrong = await client.post(
+            "/auth/jwt/login", data={"username": "old.hash@example.com", "password": "not the password"}
+        )
+        assert wrong.status_code == 400
+        assert await stored_hash("old.hash@example.com") == legacy  # only the right password upgrades
+        await login(client, "old.hash@example.com")
+        upgraded = await stored_hash("old.hash@example.com")
+        await login(client, "old.hash@example.com")
+
+        assert upgraded.startswith("$argon2id$v=19$m=8192,t=1,p=1$")

@@ -1,0 +1,176 @@
+"""The hashing pool: at most HASHING_CONCURRENCY argon2 operations at once, at a lower priority,
+HASHING_QUEUE more waiting, and 503 with Retry-After for the rest instead of a pile-up."""
+
+import asyncio
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from httpx import AsyncClient, Response
+
+from backend.apps.user.passwords import get_password_helper
+from backend.tests.conftest import Server, ServerFactory, fast_password_helper
+from backend.tests.helpers import PASSWORD, mailed_token, outbox, register
+from backend.tests.user.test_passwords import FLOWS, prepare
+
+ADMITTED_WITHIN_SECONDS = 0.25  # a request still unanswered by then is waiting in the pool
+
+
+class WaitingPasswordHelper:
+    """Real (cheap) argon2, but every operation waits for the test's gate. It notes how many run
+    at once, and the priority of the thread running each and of a thread that one starts."""
+
+    def __init__(self) -> None:
+        self.inner = fast_password_helper()
+        self.gate = threading.Event()
+        self.started = threading.Semaphore(0)
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
+        self.operations = 0
+        self.niceness: list[tuple[int, int, int]] = []  # (getpriority, /proc's nice, a child thread's)
+
+    def hash(self, password: str) -> str:
+        return self._run(self.inner.hash, password)
+
+    def verify_and_update(self, plain: str, hashed: str) -> tuple[bool, str | None]:
+        return self._run(self.inner.verify_and_update, plain, hashed)
+
+    def generate(self) -> str:
+        return self.inner.generate()
+
+    def _run(self, operation, *args):
+        with self.lock:
+            self.running += 1
+            self.operations += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            self.niceness.append(_niceness_here())
+        self.started.release()
+        try:
+            self.gate.wait(timeout=10)
+            return operation(*args)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    async def wait_until_started(self) -> None:
+        assert await asyncio.to_thread(self.started.acquire, True, 5), "nothing was hashed"
+
+
+def _niceness_here() -> tuple[int, int, int]:
+    """The calling thread's nice value, asked two ways, and that of a thread it starts (as
+    libargon2 starts its lanes)."""
+    if not sys.platform.startswith("linux"):
+        return (0, 0, 0)
+    thread_id = threading.get_native_id()
+    stat = Path(f"/proc/self/task/{thread_id}/stat").read_text()
+    proc_nice = int(stat.rsplit(")", 1)[1].split()[16])  # field 19 of proc(5), after pid and name
+    child: list[int] = []
+    lane = threading.Thread(
+        target=lambda: child.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    )
+    lane.start()
+    lane.join()
+    return (os.getpriority(os.PRIO_PROCESS, thread_id), proc_nice, child[0])
+
+
+def use(server: Server, helper: WaitingPasswordHelper) -> WaitingPasswordHelper:
+    server.app.dependency_overrides[get_password_helper] = lambda: helper
+    return helper
+
+
+def log_in(client: AsyncClient, email: str) -> "asyncio.Task[Response]":
+    return asyncio.create_task(client.post("/auth/jwt/login", data={"username": email, "password": PASSWORD}))
+
+
+def assert_busy(response: Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"]["code"] == "SERVER_BUSY"
+    assert response.json()["detail"]["reason"]
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+async def test_a_full_pool_answers_503_with_retry_after(make_server: ServerFactory, flow: str) -> None:
+    async with make_server(hashing_concurrency=1, hashing_queue=0) as server:
+        state = await prepare(server)
+        waiting = use(server, WaitingPasswordHelper())
+        occupying = log_in(server.client(), "hasher@example.com")
+        await waiting.wait_until_started()
+
+        refused = await FLOWS[flow](server.client(), state)
+        waiting.gate.set()
+
+        assert_busy(refused)
+        assert (await occupying).status_code == 200
+        assert waiting.operations == 1  # the refused request hashed nothing, now or later
+        # The place is free again once the operation in it has ended.
+        assert (await log_in(server.client(), "hasher@example.com")).status_code == 200
+
+
+async def test_no_more_than_hashing_concurrency_operations_run_at_once(make_server: ServerFactory) -> None:
+    async with make_server(hashing_concurrency=2, hashing_queue=3) as server:
+        await register(server.client(), "crowd@example.com")
+        waiting = use(server, WaitingPasswordHelper())
+        client = server.client()
+        admitted: list[asyncio.Task[Response]] = []
+        refused = None
+        # While the gate is closed an admitted login cannot finish: one that answers was refused.
+        for _ in range(12):
+            attempt = log_in(client, "crowd@example.com")
+            done, _ = await asyncio.wait({attempt}, timeout=ADMITTED_WITHIN_SECONDS)
+            if done:
+                refused = attempt.result()
+                break
+            admitted.append(attempt)
+        waiting.gate.set()
+        answers = await asyncio.gather(*admitted)
+
+        assert refused is not None
+        assert_busy(refused)
+        assert len(admitted) == 2 + 3  # HASHING_CONCURRENCY running + HASHING_QUEUE waiting
+        assert [answer.status_code for answer in answers] == [200] * 5
+        assert waiting.most_at_once == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+async def test_hashing_threads_run_at_a_lower_priority(server: Server) -> None:
+    waiting = use(server, WaitingPasswordHelper())
+    waiting.gate.set()
+    event_loop_thread = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, event_loop_thread)
+
+    await register(server.client(), "nice@example.com")
+
+    lowered = max(before, 10)  # nice 10, or lower still if the whole process already was
+    assert waiting.niceness == [(lowered, lowered, lowered)]
+    assert os.getpriority(os.PRIO_PROCESS, event_loop_thread) == before  # only the pool's threads
+
+
+async def test_forgot_password_answers_503_alike_for_any_address_when_the_pool_is_full(
+    make_server: ServerFactory,
+) -> None:
+    async with make_server(hashing_concurrency=1, hashing_queue=0) as server:
+        client = server.client()
+        await register(client, "remembers@example.com")
+        waiting = use(server, WaitingPasswordHelper())
+        occupying = log_in(client, "remembers@example.com")
+        await waiting.wait_until_started()
+
+        known = await client.post("/auth/forgot-password", json={"email": "remembers@example.com"})
+        unknown = await client.post("/auth/forgot-password", json={"email": "forgotten@example.com"})
+        waiting.gate.set()
+        await occupying
+        later = await client.post("/auth/forgot-password", json={"email": "remembers@example.com"})
+        await mailed_token(client, "/reset-password", "remembers@example.com")
+
+        assert_busy(known)
+        assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+        assert known.headers.keys() == unknown.headers.keys()
+        assert later.status_code == 202
+        # Refused means refused: no job was left queued to mail a link or hash afterwards.
+        resets = [m for m in await outbox(client, "remembers@example.com") if "reset" in m["subject"].lower()]
+        assert len(resets) == 1
+        assert waiting.operations == 2  # the login, and the forgot-password that was accepted
