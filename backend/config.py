@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     mail_retry_attempts: int = Field(3, ge=1, le=10)
     mail_retry_delay_seconds: float = Field(2.0, ge=0, le=300)
 
+    # Tasks one account may keep: bounds what one user can make the database scan.
+    max_tasks_per_user: int = Field(10_000, ge=1, le=1_000_000)
     # Hostile-input bounds (OWASP ASVS V13 / V11: resource limits per request).
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024**3)
     # Password hashing: argon2id parameters, and how many hashes run at once / may wait.

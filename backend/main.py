@@ -15,7 +15,8 @@ from backend.apps.auth.backend import build_auth
 from backend.apps.auth.csrf import CSRF_HEADER
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions
-from backend.apps.todo.models import Task, delete_tasks_of
+from backend.apps.todo.models import Task, TaskCount, delete_tasks_of
+from backend.apps.todo.quota import TaskQuota
 from backend.apps.todo.routers import get_todo_router
 from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import AccountHooks, ensure_superuser, user_manager_dependency
@@ -37,7 +38,7 @@ from backend.db import create_client, describe_url, init_db
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task]
+DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task, TaskCount]
 
 
 async def ping_database() -> None:
@@ -108,7 +109,7 @@ def create_app(
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))
-    app.include_router(get_todo_router(auth.current_active_user))
+    app.include_router(get_todo_router(auth.current_active_user, TaskQuota(settings.max_tasks_per_user)))
 
     app.include_router(get_health_router(ping_database))
 
@@ -127,6 +128,7 @@ def create_app(
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", CSRF_HEADER],
+        expose_headers=["Link", "Retry-After"],  # the next page of tasks; when to retry a 429/503
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     if settings.trusted_proxies:

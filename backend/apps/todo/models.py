@@ -72,5 +72,16 @@ class TaskRead(BaseModel):
     updated_at: datetime
 
 
+class TaskCount(Document):
+    """How many tasks a user has, for the quota (quota.py)."""
+
+    id: PydanticObjectId  # type: ignore[assignment]  # the owner
+    tasks: int = 0
+
+    class Settings:
+        name = "task_counts"
+
+
 async def delete_tasks_of(owner_id: PydanticObjectId) -> None:
     await Task.find(Task.owner_id == owner_id).delete()
+    await TaskCount.get_pymongo_collection().delete_one({"_id": owner_id})

@@ -4,18 +4,26 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from beanie import PydanticObjectId, UpdateResponse
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pymongo import ASCENDING
 
+from backend.apps.todo.listing import TASK_FIELDS, after_cursor, next_link, serialise
 from backend.apps.todo.models import Task, TaskCreate, TaskRead, TaskUpdate
+from backend.apps.todo.quota import TaskQuota
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside what BSON can hold
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Task not found")
+NEXT_PAGE = {
+    "Link": {
+        "description": 'RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one',
+        "schema": {"type": "string"},
+    }
+}
 
 
-def get_todo_router(current_active_user: Callable[..., Any]) -> APIRouter:
+def get_todo_router(current_active_user: Callable[..., Any], quota: TaskQuota) -> APIRouter:
     CurrentUser = Annotated[User, Depends(current_active_user)]
     router = APIRouter(prefix="/task", tags=["tasks"])
 
@@ -23,27 +31,51 @@ def get_todo_router(current_active_user: Callable[..., Any]) -> APIRouter:
         # Every lookup includes the owner: someone else's task is indistinguishable from none.
         return {"_id": task_id, "owner_id": user.id}
 
-    @router.post("/", response_model=TaskRead, status_code=status.HTTP_201_CREATED, name="Create task")
+    @router.post(
+        "/",
+        response_model=TaskRead,
+        status_code=status.HTTP_201_CREATED,
+        name="Create task",
+        responses={409: {"description": "TASK_QUOTA_REACHED: MAX_TASKS_PER_USER tasks already"}},
+    )
     async def create_task(body: TaskCreate, user: CurrentUser) -> Task:
-        return await Task(owner_id=user.id, **body.model_dump()).insert()
+        await quota.reserve(user.id)
+        try:
+            return await Task(owner_id=user.id, **body.model_dump()).insert()
+        except BaseException:
+            await quota.give_back(user.id)
+            raise
 
-    @router.get("/", response_model=list[TaskRead], name="List tasks")
+    @router.get(
+        "/",
+        response_model=list[TaskRead],
+        name="List tasks",
+        responses={200: {"headers": NEXT_PAGE}},
+    )
     async def list_tasks(
+        request: Request,
         user: CurrentUser,
         completed: bool | None = None,
         skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[Task]:
+        cursor: Annotated[
+            str | None, Query(max_length=200, description="from the `Link` header of the previous page")
+        ] = None,
+    ) -> Response:
+        """My tasks, oldest first, `limit` at a time; `Link: <...>; rel="next"` names the next page."""
         query: dict[str, Any] = {"owner_id": user.id}
         if completed is not None:
             query["completed"] = completed
-        return (
-            await Task.find(query)
-            .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-            .skip(skip)
-            .limit(limit)
-            .to_list()
-        )
+        if cursor:
+            query |= after_cursor(cursor)
+        found = Task.get_pymongo_collection().find(query, TASK_FIELDS)
+        found = found.sort([("created_at", ASCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit + 1)
+        tasks = await found.to_list(length=limit + 1)
+        headers = {}
+        if len(tasks) > limit:  # one more than asked for: there is a next page
+            tasks = tasks[:limit]
+            headers["Link"] = next_link(request.url.path, tasks[-1], limit, completed)
+        return Response(serialise(tasks), media_type="application/json", headers=headers)
 
     @router.get("/{id}", response_model=TaskRead, name="Show task")
     async def show_task(id: PydanticObjectId, user: CurrentUser) -> Task:
@@ -72,6 +104,7 @@ def get_todo_router(current_active_user: Callable[..., Any]) -> APIRouter:
         result = await Task.find_one(owned(user, id)).delete()
         if result is None or result.deleted_count == 0:
             raise NOT_FOUND
+        await quota.give_back(user.id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -282,7 +282,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users:Current User */
+        /**
+         * Users:Current User
+         * @description My account.
+         */
         get: operations["users_current_user_users_me_get"];
         put?: never;
         post?: never;
@@ -339,7 +342,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Tasks */
+        /**
+         * List Tasks
+         * @description My tasks, oldest first, `limit` at a time; `Link: <...>; rel="next"` names the next page.
+         */
         get: operations["List_tasks_task__get"];
         put?: never;
         /** Create Task */
@@ -1651,7 +1657,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Missing token or inactive user. */
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
             401: {
                 headers: {
                     /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
@@ -2045,6 +2051,8 @@ export interface operations {
                 completed?: boolean | null;
                 skip?: number;
                 limit?: number;
+                /** @description from the `Link` header of the previous page */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -2055,6 +2063,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2138,6 +2148,15 @@ export interface operations {
             };
             /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description TASK_QUOTA_REACHED: MAX_TASKS_PER_USER tasks already */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@ import type { FormEvent, KeyboardEvent } from "react";
 import { api } from "../api/client";
 import type { Task } from "../api/client";
 import { errorMessage } from "../api/errors";
+import { nextCursor } from "../api/paging";
 import { Alert, Spinner, useAction } from "../components/ui";
 
 export const PAGE_SIZE = 20;
@@ -26,20 +27,25 @@ export function TodosPage() {
   const [filter, setFilter] = useState<Filter>("all");
   const [tasks, setTasks] = useState<Task[]>([]);
   const [loaded, setLoaded] = useState(false);
-  const [hasMore, setHasMore] = useState(false);
-  const load = useAction((current: Filter, skip: number) =>
-    api.GET("/task/", { params: { query: { completed: completedParam(current), skip, limit: PAGE_SIZE } } }),
-  );
+  // The next page's cursor, from the Link header of the last page loaded; null at the end.
+  const [next, setNext] = useState<string | null>(null);
+  const hasMore = next !== null;
+  const load = useAction(async (current: Filter, cursor: string | null) => {
+    const query = { completed: completedParam(current), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) };
+    const { data, error, response } = await api.GET("/task/", { params: { query } });
+    if (error !== undefined) return { error };
+    return { data: { tasks: data ?? [], next: nextCursor(response.headers.get("link")) } };
+  });
   const add = useAction((name: string) => api.POST("/task/", { body: { name } }));
   const loadPage = load.run;
 
   const loadFirstPage = useCallback(
     async (current: Filter) => {
       setLoaded(false);
-      const result = await loadPage(current, 0);
+      const result = await loadPage(current, null);
       if (result.ok && result.data) {
-        setTasks(result.data);
-        setHasMore(result.data.length === PAGE_SIZE);
+        setTasks(result.data.tasks);
+        setNext(result.data.next);
       }
       setLoaded(true);
     },
@@ -51,11 +57,11 @@ export function TodosPage() {
   }, [filter, loadFirstPage]);
 
   async function loadMore() {
-    const result = await load.run(filter, tasks.length);
+    const result = await load.run(filter, next);
     if (result.ok && result.data) {
-      const more = result.data;
+      const { tasks: more, next: after } = result.data;
       setTasks((current) => [...current, ...more.filter((t) => !current.some((c) => c._id === t._id))]);
-      setHasMore(more.length === PAGE_SIZE);
+      setNext(after);
     }
   }
 
