@@ -19,7 +19,8 @@ help:
 	@echo "make test       install test dependencies and run everything CI runs"
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
-	@echo "make bench      time logins, forgot-password, token checks, listing and refresh on this machine"
+	@echo "make bench      this app against stock FastAPI Users: throughput, login storms, listing, memory;"
+	@echo "                a dated report with plots in benchmarks/reports/ (~15 min; ARGS=--quick for ~3)"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
 	@echo "make lint       ruff check and format check"
@@ -104,8 +105,17 @@ e2e: install frontend chromium
 	rm -rf frontend/test-results
 	cd frontend && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
-bench: install
-	$(BIN)/python benchmarks/auth_timing.py
+# wrk drives the load (Debian's package when run as root); matplotlib draws the plots.
+bench: install $(VENV)/.bench
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+		else echo "wrk is missing: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 1; fi; }
+	$(BIN)/python -m benchmarks.bench $(ARGS)
+
+$(VENV)/.bench: $(VENV)/.runtime backend/requirements-bench.txt
+	$(BIN)/pip install $(PIP_FLAGS) -r backend/requirements-bench.txt
+	@touch $@
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix backend benchmarks

@@ -22,7 +22,6 @@ from pydantic import TypeAdapter
 
 from backend.apps.todo.models import TaskRead
 
-TASK_FIELDS = {"_id": 1, "name": 1, "completed": 1, "created_at": 1, "updated_at": 1}
 PAGE_OF_TASKS = TypeAdapter(list[TaskRead])
 
 
@@ -63,4 +62,8 @@ def next_link(path: str, last: dict[str, Any], limit: int, completed: bool | Non
 
 def serialise(tasks: list[dict[str, Any]]) -> bytes:
     """The page as JSON, built once from the documents just read (no second validation)."""
-    return PAGE_OF_TASKS.dump_json([TaskRead.model_construct(**task) for task in tasks], by_alias=True)
+    fields = TaskRead.model_fields.keys() - {"id"}
+    return PAGE_OF_TASKS.dump_json(
+        [TaskRead.model_construct(_id=task["_id"], **{f: task[f] for f in fields}) for task in tasks],
+        by_alias=True,
+    )

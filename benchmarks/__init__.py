@@ -1,0 +1,1 @@
+"""`make bench`: this app against stock FastAPI Users (see bench.py)."""
