@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 1 or set(args.only) - set("abcdef"):
         parser.error("--rounds must be at least 1; --only takes letters from abcdef")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with it ignored
     wrk.require_wrk()
     plan = Plan.quick(args.rounds) if args.quick else Plan(rounds=args.rounds)
     results = Results(plan, args.quick, datetime.now().astimezone(), machine.describe())
@@ -258,4 +259,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted: the servers and wrk have been stopped", file=sys.stderr)
+        sys.exit(130)
