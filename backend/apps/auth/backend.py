@@ -196,13 +196,7 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
         superuser: bool = False,
         **_: Any,
     ) -> Callable[..., Any]:
-        assert not optional, "every protected route of this app needs a user"
-        session = self.current_session(active=active, verified=verified, superuser=superuser)
-
-        async def current_user(current: Annotated[CurrentSession, Depends(session)]) -> User:
-            return current.user
-
-        return current_user
+        return self._session_part(lambda current: current.user, optional, active, verified, superuser)
 
     def current_user_token(  # type: ignore[override]
         self,
@@ -212,15 +206,26 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
         superuser: bool = False,
         **_: Any,
     ) -> Callable[..., Any]:
+        return self._session_part(
+            lambda current: (current.user, current.token), optional, active, verified, superuser
+        )
+
+    def _session_part(
+        self,
+        part: Callable[[CurrentSession], Any],
+        optional: bool,
+        active: bool,
+        verified: bool,
+        superuser: bool,
+    ) -> Callable[..., Any]:
+        """A dependency giving `part` of the CurrentSession that passes the checks."""
         assert not optional, "every protected route of this app needs a user"
         session = self.current_session(active=active, verified=verified, superuser=superuser)
 
-        async def current_user_token(
-            current: Annotated[CurrentSession, Depends(session)],
-        ) -> tuple[User, str]:
-            return current.user, current.token
+        async def session_part(current: Annotated[CurrentSession, Depends(session)]) -> Any:
+            return part(current)
 
-        return current_user_token
+        return session_part
 
 
 class AppUsers(FastAPIUsers[User, PydanticObjectId]):
