@@ -33,7 +33,7 @@ import httpx
 
 from benchmarks import listing, machine, report, soak, storm, timing, wrk
 from benchmarks.listing import ListingFigures
-from benchmarks.servers import Servers
+from benchmarks.servers import Servers, cpu_seconds, worker_pid
 from benchmarks.soak import SoakFigures
 from benchmarks.storm import StormRound
 
@@ -75,6 +75,8 @@ class Results:
     machine: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     throughput: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # test -> app key -> req/s
+    # test -> app key -> {"app": [...], "database": [...]}: CPU ms per request, per round
+    cpu_per_request: dict[str, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
     wrk_failures: dict[str, int] = field(default_factory=dict)  # "test app" -> failed requests
     wrk_client_cpu: list[float] = field(default_factory=list)  # share of one core wrk used, per run
     storm: dict[str, list[StormRound]] = field(default_factory=dict)
@@ -121,11 +123,18 @@ def throughput(servers: Servers, plan: Plan, results: Results, progress: Progres
                 app.url + path, seconds=plan.warmup_seconds, connections=plan.connections, headers=app.bearer
             )
         rates: dict[str, list[float]] = {"stock": [], "ours": []}
+        cpu: dict[str, dict[str, list[float]]] = {key: {"app": [], "database": []} for key in rates}
         for round_ in range(plan.rounds):
             for app in servers.apps():
+                # What each request costs the app's worker and the database, in CPU: on a shared
+                # 2-core machine the throughput ratio is capped by the database both apps wait on.
+                pids = {"app": worker_pid(app.process.pid), "database": servers.db_pid}
+                before = {part: cpu_seconds(pid) for part, pid in pids.items()}
                 run = wrk.run(
                     app.url + path, seconds=plan.wrk_seconds, connections=plan.connections, headers=app.bearer
                 )
+                for part, pid in pids.items():
+                    cpu[app.key][part].append((cpu_seconds(pid) - before[part]) * 1000 / max(run.requests, 1))
                 rates[app.key].append(run.rate)
                 results.wrk_client_cpu.append(run.client_cpu_seconds / run.seconds)
                 if run.failed:
@@ -136,6 +145,7 @@ def throughput(servers: Servers, plan: Plan, results: Results, progress: Progres
                 f"this app {rates['ours'][-1]:.0f}/s"
             )
         results.throughput[test] = rates
+        results.cpu_per_request[test] = cpu
 
 
 def login_storm(servers: Servers, plan: Plan, results: Results, progress: Progress) -> None:

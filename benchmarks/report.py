@@ -48,6 +48,19 @@ def throughput_rows(results: "Results") -> list[list[str]]:
                 met(gain.median, target),
             ]
         )
+        cpu = results.cpu_per_request.get(test, {})
+        for part, who in (("app", "the app's worker"), ("database", "SecantusDB")):
+            if not all(cpu.get(key, {}).get(part) for key in APPS):
+                continue
+            stock, ours = cpu["stock"][part], cpu["ours"][part]
+            rows.append(
+                row(
+                    f"{label[:2]} CPU per request, {who}, ms",
+                    Spread.of(stock).format(2),
+                    Spread.of(ours).format(2),
+                    ratio(ours, stock).format(2, "×"),
+                )
+            )
     return rows
 
 
@@ -242,6 +255,7 @@ def raw(results: "Results") -> dict[str, Any]:
         "plan": asdict(results.plan),
         "machine": results.machine,
         "throughput": results.throughput,
+        "cpu_per_request": results.cpu_per_request,
         "wrk_failures": results.wrk_failures,
         "storm": {
             key: [

@@ -66,6 +66,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process (all its threads) has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -154,6 +160,7 @@ class Servers(contextlib.ExitStack):
         super().__init__()
         self.workdir = workdir
         self.db_url = ""
+        self.db_pid = 0
         self.ours: App
         self.stock: App
 
@@ -173,6 +180,8 @@ class Servers(contextlib.ExitStack):
             self.workdir / "secantusd.log",
         )
         self.db_url = self.enter_context(database).url
+        assert database.process is not None
+        self.db_pid = database.process.pid
         self.ours = self._start_ours()
         self.stock = self._start_stock()
         for app in (self.ours, self.stock):
