@@ -118,6 +118,11 @@ class Settings(BaseSettings):
 
     realm_app_id: str | None = None
     jwt_secret_key: SecretStr | None = None
+    # Rotation: the first secret signs, all verify (at most three, as Realm allowed).
+    jwt_secret_keys: Annotated[list[SecretStr], NoDecode, BeforeValidator(_split_list)] = []
+    jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
+    jwt_keys_dir: Path | None = None  # RS256/ES256/EdDSA private keys (PEM); default DATA_DIR/jwt_keys
+    jwt_issuer: str | None = None  # the tokens' `iss`; default PUBLIC_URL
     jwt_lifetime_seconds: int = Field(900, ge=5, le=86400)
     cookie_secure: bool = True
 
@@ -199,13 +204,29 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _one_form_of_secret(self) -> "Settings":
+        if self.jwt_secret_keys and self.jwt_secret_key is not None:
+            raise ValueError("set JWT_SECRET_KEYS (rotation) or JWT_SECRET_KEY (one secret), not both")
+        if len(self.jwt_secret_keys) > 3:
+            raise ValueError("JWT_SECRET_KEYS takes at most three secrets: the new one, then the old ones")
+        if len({s.get_secret_value() for s in self.jwt_secret_keys}) < len(self.jwt_secret_keys):
+            raise ValueError("JWT_SECRET_KEYS lists the same secret twice")
+        return self
+
+    @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
         if self.is_development:
             return self
-        secret = self.jwt_secret_key.get_secret_value() if self.jwt_secret_key else ""
-        problem = secret_problem(secret)
-        if problem:
-            raise ValueError(f"JWT_SECRET_KEY {problem}; generate one with `make secret`")
+        if self.jwt_secret_keys:
+            for number, value in enumerate(self.jwt_secret_keys, 1):
+                if problem := secret_problem(value.get_secret_value()):
+                    raise ValueError(
+                        f"JWT_SECRET_KEYS: secret {number} {problem}; generate one with `make secret`"
+                    )
+        else:
+            secret = self.jwt_secret_key.get_secret_value() if self.jwt_secret_key else ""
+            if problem := secret_problem(secret):
+                raise ValueError(f"JWT_SECRET_KEY {problem}; generate one with `make secret`")
         if not self.realm_app_id:
             raise ValueError("REALM_APP_ID is required in production")
         if not self.public_url:
@@ -222,9 +243,25 @@ class Settings(BaseSettings):
         return self.smtp_port or {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security]
 
     @property
-    def jwt_secret(self) -> str:
+    def jwt_secrets(self) -> list[str]:
+        """The HS256 secrets, the signing one first; they are also the app's secret material."""
+        if self.jwt_secret_keys:
+            return [s.get_secret_value() for s in self.jwt_secret_keys]
         assert self.jwt_secret_key is not None, "use load_settings() or pass jwt_secret_key"
-        return self.jwt_secret_key.get_secret_value()
+        return [self.jwt_secret_key.get_secret_value()]
+
+    @property
+    def jwt_secret(self) -> str:
+        """The current secret: what new tokens, links and proofs are made with."""
+        return self.jwt_secrets[0]
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.jwt_keys_dir or self.data_dir / "jwt_keys"
+
+    @property
+    def issuer(self) -> str:
+        return (self.jwt_issuer or self.base_url).rstrip("/")
 
     @property
     def app_id(self) -> str:
@@ -284,7 +321,7 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"{where + ': ' if where else ''}{message}") from None
     except SettingsError as exc:
         raise ConfigError(str(exc)) from None
-    if settings.jwt_secret_key is None:
+    if settings.jwt_secret_key is None and not settings.jwt_secret_keys:
         settings.jwt_secret_key = SecretStr(_development_secret(settings.data_dir))
     return settings
 

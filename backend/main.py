@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.apps.auth.backend import build_auth
 from backend.apps.auth.csrf import CSRF_HEADER
+from backend.apps.auth.discovery import get_discovery_router
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions
 from backend.apps.todo.models import Task, TaskCount, delete_tasks_of
@@ -106,6 +107,7 @@ def create_app(
     add_user_error_handlers(app)
     add_docs(app)
     app.include_router(get_auth_router(auth))
+    app.include_router(get_discovery_router(auth.strategy.keys, settings.issuer, settings.base_url))
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))

@@ -8,6 +8,7 @@ import signal
 
 import uvicorn
 
+from backend.apps.auth.keys import load_keyring_or_exit
 from backend.config import load_settings_or_exit
 from backend.core.embedded_db import running_database
 from backend.core.logs import FORMAT
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     # Validated here, once, before the database starts: workers then read the same values
     # (including a generated development secret).
     settings = load_settings_or_exit()
+    load_keyring_or_exit(settings)  # a missing or unusable signing key: one line, before anything starts
     logging.getLogger().setLevel(settings.log_level.upper())
     # uvicorn finishes requests in flight on SIGTERM and then raises the signal again; handled
     # here, it unwinds this function, so the embedded database is stopped cleanly too.

@@ -6,7 +6,9 @@ import { defineConfig } from "vite";
 // kept (no changeOrigin), so the backend sees the same origin the browser does and its Origin
 // check for login and refresh passes.
 const api = process.env.API_URL ?? "http://127.0.0.1:8000";
-const apiPaths = ["/auth", "/users", "/task", "/dev", "/health", "/docs", "/docs-assets", "/docs-static", "/openapi.json"];
+const apiPaths = [
+  "/auth", "/users", "/task", "/dev", "/health", "/docs", "/docs-assets", "/docs-static", "/openapi.json", "/.well-known",
+];
 
 export default defineConfig({
   plugins: [react()],

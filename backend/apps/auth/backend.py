@@ -34,14 +34,14 @@ from fastapi_users.authentication import Authenticator
 
 from backend.apps.auth.cookies import ACCESS_COOKIE, AuthCookies
 from backend.apps.auth.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
+from backend.apps.auth.keys import KeyRing, load_keyring_or_exit
 from backend.apps.auth.sessions import Sessions
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.crypto import derive_secret
 from backend.core.ratelimit import RateLimiter
 
-ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["aud", "sub", "iat", "exp", "sid"]
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "sid"]
 LEEWAY_SECONDS = 10  # tolerated clock skew between issuer and verifier
 MAX_TOKEN_LENGTH = 8192  # ours are ~450 bytes; anything huge is refused before parsing
 TOKEN_URL = "auth/jwt/login"  # noqa: S105 - a path; relative, as Swagger UI resolves it against /docs
@@ -54,14 +54,16 @@ class RealmJWTStrategy:
     chain costs a threadpool hop per request, and its `write_token` knows nothing of sessions.
     """
 
-    def __init__(self, *, secret: str, app_id: str, lifetime_seconds: int) -> None:
-        self.secret = secret
+    def __init__(self, *, keys: KeyRing, app_id: str, issuer: str, lifetime_seconds: int) -> None:
+        self.keys = keys
         self.app_id = app_id
+        self.issuer = issuer
         self.lifetime_seconds = lifetime_seconds
 
     def issue(self, user: User, session_id: str) -> str:
         now = int(time.time())
         claims = {
+            "iss": self.issuer,
             "aud": self.app_id,
             "sub": str(user.id),
             "iat": now,
@@ -70,19 +72,21 @@ class RealmJWTStrategy:
             "sid": session_id,
             "user_data": {"email": user.email},
         }
-        # PyJWT's header for HS256 is exactly {"alg": "HS256", "typ": "JWT"}.
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        # With one HS256 secret the header is exactly {"alg": "HS256", "typ": "JWT"}; otherwise
+        # it also names the signing key (`kid`).
+        return self.keys.sign(claims)
 
     def decode(self, token: str) -> dict[str, Any] | None:
         """The verified claims, or None for anything that is not a valid token of ours."""
         if len(token) > MAX_TOKEN_LENGTH:
             return None
         try:
-            claims = jwt.decode(
+            # The key ring pins the algorithm (RFC 8725 section 3.1) and picks the key by `kid`;
+            # issuer and audience are checked exactly (sections 3.8, 3.9).
+            claims = self.keys.verify(
                 token,
-                self.secret,
-                algorithms=[ALGORITHM],  # pinned: never the header's choice (RFC 8725 section 3.1)
                 audience=self.app_id,
+                issuer=self.issuer,
                 leeway=LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             )
@@ -132,10 +136,10 @@ CSRF_REFUSED = HTTPException(
 class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
     """Who is asking: a Bearer token alone when one is sent, else the access cookie (+ CSRF)."""
 
-    def __init__(self, strategy: RealmJWTStrategy, csrf_key: str, get_user_manager: Any) -> None:
+    def __init__(self, strategy: RealmJWTStrategy, csrf_keys: list[str], get_user_manager: Any) -> None:
         super().__init__([], get_user_manager)
         self.strategy = strategy
-        self.csrf_key = csrf_key
+        self.csrf_keys = csrf_keys
         # The same schemes FastAPI Users' BearerTransport and CookieTransport declare, so the
         # OpenAPI document (and Swagger's Authorize) is unchanged.
         bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -167,7 +171,7 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
         if user is None or claims is None:
             return None
         # Only a live session gets as far as the CSRF check: an ended one is a plain 401.
-        if not csrf_proof_is_valid(request, self.csrf_key, claims["sid"]):
+        if not csrf_proof_is_valid(request, self.csrf_keys, claims["sid"]):
             raise CSRF_REFUSED
         return CurrentSession(user, claims["sid"], token)
 
@@ -263,10 +267,15 @@ def build_auth(
 ) -> Auth:
     """Authentication for an app: `get_user_manager` is the user app's manager dependency."""
     strategy = RealmJWTStrategy(
-        secret=settings.jwt_secret, app_id=settings.app_id, lifetime_seconds=settings.jwt_lifetime_seconds
+        keys=load_keyring_or_exit(settings),
+        app_id=settings.app_id,
+        issuer=settings.issuer,
+        lifetime_seconds=settings.jwt_lifetime_seconds,
     )
-    csrf_key = derive_secret(settings.jwt_secret, "csrf")
-    authenticator = SessionAuthenticator(strategy, csrf_key, get_user_manager)
+    # The first secret makes new CSRF tokens; proofs made with a secret still listed for
+    # rotation pass too, so rotating JWT_SECRET_KEYS refuses nobody's open tab.
+    csrf_keys = [derive_secret(secret, "csrf") for secret in settings.jwt_secrets]
+    authenticator = SessionAuthenticator(strategy, csrf_keys, get_user_manager)
     active_user = authenticator.current_user(active=True)
 
     async def verified_user(user: Annotated[User, Depends(active_user)]) -> User:
@@ -288,7 +297,7 @@ def build_auth(
         cookies=AuthCookies(secure=settings.cookie_secure, access_max_age=settings.jwt_lifetime_seconds),
         limiter=limiter,
         origins=OriginPolicy(settings.cors_origins),
-        csrf_key=csrf_key,
+        csrf_key=csrf_keys[0],
         get_user_manager=get_user_manager,
         current_active_user=verified_user if settings.require_verified_login else active_user,
         current_superuser=authenticator.current_user(active=True, superuser=True),

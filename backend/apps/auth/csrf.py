@@ -24,11 +24,12 @@ def csrf_token_for(key: str, session_id: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def csrf_proof_is_valid(request: Request, key: str, session_id: str) -> bool:
+def csrf_proof_is_valid(request: Request, keys: list[str], session_id: str) -> bool:
+    """`keys`: the current CSRF key first, then those of secrets kept for rotation."""
     if request.method not in UNSAFE_METHODS:
         return True
-    presented = request.headers.get(CSRF_HEADER, "")
-    return hmac.compare_digest(presented.encode(), csrf_token_for(key, session_id).encode())
+    presented = request.headers.get(CSRF_HEADER, "").encode()
+    return any(hmac.compare_digest(presented, csrf_token_for(key, session_id).encode()) for key in keys)
 
 
 class OriginPolicy:

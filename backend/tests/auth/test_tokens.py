@@ -13,6 +13,8 @@ from backend.core.crypto import derive_secret
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET, Server
 from backend.tests.helpers import bearer, claims_of, header_of, mailed_token, register, signed_up
 
+ISSUER = "https://farm.test"  # PUBLIC_URL in the tests' settings
+
 
 def forge(claims: dict, key: str = TEST_SECRET, **kwargs) -> str:
     return jwt.encode(claims, key, algorithm="HS256", **kwargs)
@@ -34,6 +36,7 @@ def valid_claims(user: User, **changes) -> dict:
     """What a holder of the key could sign for the user's live session."""
     now = int(time.time())
     claims = {
+        "iss": ISSUER,
         "aud": TEST_APP_ID,
         "sub": str(user.id),
         "iat": now,
@@ -54,6 +57,7 @@ async def test_claims_follow_the_realm_custom_jwt_contract(client: AsyncClient, 
     user, token = await user_and_token(client)
 
     claims = claims_of(token)
+    assert claims["iss"] == ISSUER == server.settings.public_url  # JWT_ISSUER defaults to PUBLIC_URL
     assert claims["aud"] == TEST_APP_ID  # a string, not a list
     assert claims["sub"] == str(user.id)
     assert isinstance(claims["iat"], int)
@@ -62,9 +66,9 @@ async def test_claims_follow_the_realm_custom_jwt_contract(client: AsyncClient, 
     assert claims["user_data"]["email"] == "realm@example.com"
     assert isinstance(claims["jti"], str) and len(claims["jti"]) >= 16
     assert claims["sid"] in user.session_ids
-    assert set(claims) == {"aud", "sub", "iat", "exp", "jti", "sid", "user_data"}
+    assert set(claims) == {"iss", "aud", "sub", "iat", "exp", "jti", "sid", "user_data"}
     # Realm (or any service holding the key) verifies it as a plain HS256 JWT.
-    verified = jwt.decode(token, TEST_SECRET, algorithms=["HS256"], audience=TEST_APP_ID)
+    verified = jwt.decode(token, TEST_SECRET, algorithms=["HS256"], audience=TEST_APP_ID, issuer=ISSUER)
     assert verified == claims
 
 
@@ -98,6 +102,8 @@ async def test_a_forged_token_with_valid_structure_and_our_key_works(client: Asy
         "foreign audience",
         "audience list",
         "missing aud",
+        "missing iss",
+        "foreign issuer",
         "missing sub",
         "missing iat",
         "missing exp",
@@ -120,6 +126,8 @@ async def test_refused_tokens_get_401(client: AsyncClient, case: str) -> None:
         "foreign audience": lambda: forge(valid_claims(user, aud="someone-elses-app")),
         "audience list": lambda: forge(valid_claims(user, aud=[TEST_APP_ID])),
         "missing aud": lambda: forge(valid_claims(user, aud=None)),
+        "missing iss": lambda: forge(valid_claims(user, iss=None)),
+        "foreign issuer": lambda: forge(valid_claims(user, iss="https://elsewhere.example")),
         "missing sub": lambda: forge(valid_claims(user, sub=None)),
         "missing iat": lambda: forge(valid_claims(user, iat=None)),
         "missing exp": lambda: forge(valid_claims(user, exp=None)),
