@@ -62,7 +62,7 @@ def describe() -> dict[str, str]:
         "kernel": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "packages": ", ".join(f"{name} {metadata.version(name)}" for name in packages),
-        "database": f"SecantusDB {secantusdb_version() or '?'} (in memory, one process)",
+        "database": f"SecantusDB {secantusdb_version() or '?'} (on disk, one process)",
         "wrk": wrk.version(),
         "code": code_version(),
     }

@@ -234,7 +234,9 @@ def notes(results: "Results") -> list[str]:
         found.append(
             f"Soak: {soak.requests:,} requests in {soak.seconds:.0f} s, {rates.low:.0f}–{rates.high:.0f} "
             f"requests/s from chunk to chunk (first {soak.rates[0]:.0f}/s, last {soak.rates[-1]:.0f}/s), "
-            f"with {soak.logins} logins and {soak.refreshes} refresh rotations; worker pid {soak.pid}. "
+            f"with {soak.logins} logins and {soak.refreshes} refresh rotations; worker pid {soak.pid}; "
+            f"SecantusDB restarted after each of the {soak.database_restarts} chunks (its writes slow "
+            f"down until it restarts), the worker kept running. "
             f"Documents in its database at the end: "
             + ", ".join(f"{name} {count:,}" for name, count in sorted(soak.documents.items()))
             + "."
@@ -279,6 +281,7 @@ def raw(results: "Results") -> dict[str, Any]:
             "rates": results.soak.rates,
             "failures": results.soak.failures,
             "documents": results.soak.documents,
+            "database_restarts": results.soak.database_restarts,
         },
         "timing": results.timing,
         "other_load": results.other_load,

@@ -41,6 +41,7 @@ class SoakFigures:
     auth_failures: int = 0
     seconds: float = 0.0
     client_cpu_seconds: float = 0.0
+    database_restarts: int = 0
 
     @property
     def requests(self) -> int:
@@ -89,6 +90,7 @@ def run(
     db_url: str,
     workdir: Path,
     progress: Callable[[str], None],
+    between_chunks: Callable[[], None] = lambda: None,
 ) -> SoakFigures:
     token, refresh = prepare(app, email)
     figures = SoakFigures(worker_pid(app.process.pid))
@@ -134,6 +136,8 @@ def run(
         time.sleep(0.5)  # let the last answers leave before reading memory
         app.check_alive("the memory soak")
         figures.points.append((count, rss_kib(figures.pid)))
+        between_chunks()
+        figures.database_restarts += 1
         progress(
             f"e. {count:,} mixed requests ({run.rate:.0f}/s), "
             f"worker RSS {figures.points[-1][1] / 1024:.1f} MiB"
