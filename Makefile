@@ -11,7 +11,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	bench secret superuser clean
+	bench secret keys superuser clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://127.0.0.1:8000"
@@ -20,8 +20,10 @@ help:
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
 	@echo "make bench      this app against stock FastAPI Users: throughput, login storms, listing, memory;"
-	@echo "                a dated report with plots in benchmarks/reports/ (~15 min; ARGS=--quick for ~3)"
+	@echo "                a dated report with plots in benchmarks/reports/ (~22 min; ARGS=--quick for ~3)"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
+	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
+	@echo "                it first, signing only once renamed without .next"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and fix"
@@ -63,6 +65,12 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	$(NPM) ci
 	@touch $@
 
+# Node's `jose` verifies the app's tokens in backend/tests/auth/test_jwks_clients.py.
+backend/tests/node/node_modules/.installed: backend/tests/node/package.json backend/tests/node/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or newer with npm is required for the backend tests"; exit 1; }
+	npm ci --prefix backend/tests/node --no-fund --no-audit --loglevel=error
+	@touch $@
+
 frontend: frontend/dist/index.html
 
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
@@ -91,10 +99,10 @@ chromium:
 test: lint test-backend test-frontend e2e
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check backend benchmarks
-	$(BIN)/ruff format --check backend benchmarks
+	$(BIN)/ruff check backend benchmarks examples
+	$(BIN)/ruff format --check backend benchmarks examples
 
-test-backend: $(VENV)/.dev $(DB_VENV)/.installed
+test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed
 	$(BIN)/python -m pytest
 
 test-frontend: frontend/node_modules/.installed api-check
@@ -118,16 +126,21 @@ $(VENV)/.bench: $(VENV)/.runtime backend/requirements-bench.txt
 	@touch $@
 
 format: $(VENV)/.dev
-	$(BIN)/ruff check --fix backend benchmarks
-	$(BIN)/ruff format backend benchmarks
+	$(BIN)/ruff check --fix backend benchmarks examples
+	$(BIN)/ruff format backend benchmarks examples
 
 secret:
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))'
+
+keys: export ENVIRONMENT ?= development
+keys: install
+	$(BIN)/python -m backend.manage keys new $(if $(NEXT),--next)
 
 superuser: export ENVIRONMENT ?= development
 superuser: install
 	$(BIN)/python -m backend.manage create-superuser $(if $(EMAIL),--email $(EMAIL))
 
 clean:
-	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist frontend/test-results
+	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist frontend/test-results \
+		backend/tests/node/node_modules
 	find backend -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -2,6 +2,9 @@
 
 python -m backend.manage create-superuser --email you@example.com
 python -m backend.manage openapi [--output PATH]     the API schema, for the frontend's client
+python -m backend.manage keys new [--next] [--algorithm ALG]   a new signing key in JWT_KEYS_DIR
+python -m backend.manage keys list                   the configured keys (kid, file, role; no secrets)
+python -m backend.manage token inspect TOKEN|-       why the app would accept or refuse a token
 """
 
 import argparse
@@ -16,9 +19,21 @@ from pathlib import Path
 from fastapi_users.exceptions import InvalidPasswordException
 from pydantic import ValidationError
 
+from backend.apps.auth import inspect_token
+from backend.apps.auth.discovery import JWKS_MAX_AGE
+from backend.apps.auth.keys import (
+    ASYMMETRIC_ALGORITHMS,
+    HMAC_ALGORITHM,
+    NEXT_SUFFIX,
+    Key,
+    KeyRing,
+    key_files,
+    load_key_file,
+    write_new_key,
+)
 from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
-from backend.config import Settings, load_settings_or_exit
+from backend.config import ConfigError, Settings, load_settings_or_exit
 from backend.core.embedded_db import running_database
 from backend.db import create_client, init_db
 from backend.main import DOCUMENT_MODELS, create_app
@@ -66,6 +81,115 @@ def export_openapi(output: str | None) -> int:
     return 0
 
 
+def new_key(settings: Settings, algorithm: str | None, next_key: bool) -> int:
+    """`keys new`: a private key in JWT_KEYS_DIR, and what it does once the app restarts."""
+    algorithm = algorithm or settings.jwt_algorithm
+    if algorithm == HMAC_ALGORITHM:
+        print(
+            "keys new: HS256 signs with secrets, not key files: make one with `make secret` and put it "
+            "first in JWT_SECRET_KEYS (or pass --algorithm RS256, ES256 or EdDSA)",
+            file=sys.stderr,
+        )
+        return 1
+    directory = settings.keys_dir
+    try:  # one folder, one algorithm: a key the ring cannot load would stop the app at its next start
+        existing = [load_key_file(path, algorithm) for path in key_files(directory)]
+    except ConfigError as exc:
+        print(
+            f"keys new: nothing written: {exc}; every key in a JWT_KEYS_DIR must be a {algorithm} key "
+            "the app can load (to switch algorithm, use a new folder)",
+            file=sys.stderr,
+        )
+        return 1
+    if next_key and not any(key.signs for key in existing):
+        print(
+            f"keys new: nothing written: no key in {directory} signs yet, and a next key needs one that "
+            "does; run it without --next (NEXT=) first",
+            file=sys.stderr,
+        )
+        return 1
+    path = write_new_key(directory, algorithm, next_key=next_key)
+    ring = inspect_token.existing_keyring(settings.model_copy(update={"jwt_algorithm": algorithm}))
+    key = next(key for key in ring.keys if key.name == path.name)
+    print(f"wrote {path} ({algorithm}, mode 0600)")
+    print(f"kid:  {key.kid}")
+    if next_key:
+        promoted = path.with_name(path.name.removesuffix(NEXT_SUFFIX) + ".pem")
+        print("role: next: published in the JWKS and verifying, not signing until renamed without .next")
+        step = (
+            f"restart to publish it; once verifiers have refetched the JWKS (cached "
+            f"{JWKS_MAX_AGE // 60} min; wait ~15) run `mv {path} {promoted}` and restart to sign with it"
+        )
+    elif key is ring.signer:
+        older = [other.name for other in ring.keys if other is not key and other.signs]
+        print("role: signs: new tokens are signed with it once the app restarts")
+        step = (
+            f"restart, then after JWT_LIFETIME_SECONDS ({settings.jwt_lifetime_seconds} s + 10 s) delete "
+            f"{', '.join(older)} and restart again"
+            if older
+            else "`make keys NEXT=1` publishes the next key ahead of time"
+        )
+    else:
+        print(f"role: verifies only: {ring.signer.name} sorts after it and keeps signing (name order)")
+        step = f"rename it to sort after {ring.signer.name}, or remove that file, to sign with it"
+    if algorithm != settings.jwt_algorithm:
+        step = f"set JWT_ALGORITHM={algorithm} (now {settings.jwt_algorithm}) for it to be used; then {step}"
+    print(f"next rotation step: {step}")
+    return 0
+
+
+def key_role(ring: KeyRing, key: Key) -> str:
+    if key is ring.signer:
+        return "signs"
+    # Only a key file can be a `next` key; an HS256 secret after the first just verifies.
+    return "next" if not key.signs and key.algorithm != HMAC_ALGORITHM else "verifies only"
+
+
+def list_keys(settings: Settings) -> int:
+    """`keys list`: every key of the ring with its kid and role; never a secret or a private key."""
+    try:
+        ring = inspect_token.existing_keyring(settings)
+    except ConfigError as exc:
+        print(f"keys list: {exc}", file=sys.stderr)
+        return 1
+    if ring.algorithm != HMAC_ALGORITHM:
+        where = f"JWT_KEYS_DIR={settings.keys_dir}"
+    else:
+        where = "JWT_SECRET_KEYS" if settings.jwt_secret_keys else "JWT_SECRET_KEY"
+    print(f"JWT_ALGORITHM={ring.algorithm}, {len(ring.keys)} key(s) from {where}")
+    if ring.algorithm == HMAC_ALGORITHM and not ring.kid_in_header:
+        print("(one secret: tokens carry no kid; with several JWT_SECRET_KEYS they name it by this kid)")
+    rows = [("kid", "algorithm", "source", "role")]
+    rows += [(key.kid, key.algorithm, key.name, key_role(ring, key)) for key in ring.keys]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+    return 0
+
+
+def inspect_command(settings: Settings, argument: str) -> int:
+    """`token inspect`: 0 when the app would accept the token (its session aside), 1 if not,
+    2 when it is not a JWT at all."""
+    text = argument
+    if argument == "-":  # the token need not sit in the shell's history
+        try:
+            text = sys.stdin.read(1024 * 1024)
+        except UnicodeDecodeError:
+            print("token inspect: not a JWT: standard input is not text", file=sys.stderr)
+            return 2
+    try:
+        ring, problem = inspect_token.existing_keyring(settings), ""
+    except ConfigError as exc:
+        ring, problem = None, str(exc)
+    try:
+        result = inspect_token.inspect(text, settings, ring, problem)
+    except inspect_token.NotAToken as exc:
+        print(f"token inspect: not a JWT: {exc}", file=sys.stderr)
+        return 2
+    print(inspect_token.report(result))
+    return 0 if result.accepted else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -78,9 +202,32 @@ def main(argv: list[str] | None = None) -> int:
         help="create a verified superuser (password from FIRST_SUPERUSER_PASSWORD or a prompt)",
     )
     create.add_argument("--email", default=os.environ.get("FIRST_SUPERUSER_EMAIL"))
+    keys = commands.add_parser("keys", help="the keys that sign access tokens").add_subparsers(
+        dest="keys_command", required=True
+    )
+    new = keys.add_parser("new", help="write a new private key to JWT_KEYS_DIR (mode 0600)")
+    new.add_argument(
+        "--next", action="store_true", help="published and verifying, but not signing until renamed"
+    )
+    new.add_argument(
+        "--algorithm", choices=[HMAC_ALGORITHM, *ASYMMETRIC_ALGORITHMS], help="default: JWT_ALGORITHM"
+    )
+    keys.add_parser("list", help="the configured keys: kid, algorithm, file, role (never secrets)")
+    token = commands.add_parser("token", help="access tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    inspect = token.add_parser("inspect", help="show a token and why the app would accept or refuse it")
+    inspect.add_argument("token", help="the token, or - to read it from standard input")
     args = parser.parse_args(argv)
     if args.command == "openapi":
         return export_openapi(args.output)
+    if args.command == "keys":
+        settings = load_settings_or_exit()
+        if args.keys_command == "new":
+            return new_key(settings, args.algorithm, args.next)
+        return list_keys(settings)
+    if args.command == "token":
+        return inspect_command(load_settings_or_exit(), args.token)
     if not args.email:
         parser.error("--email is required (or set FIRST_SUPERUSER_EMAIL)")
 
