@@ -11,7 +11,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	bench secret keys superuser clean
+	bench secret keys superuser idp clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://127.0.0.1:8000"
@@ -25,6 +25,8 @@ help:
 	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
 	@echo "                it first, signing only once renamed without .next"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
+	@echo "make idp        a local OpenID Connect provider (dev-only) at http://127.0.0.1:9400; IDP_* variables"
+	@echo "                configure it (tools/oidc-provider/README.md)"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and fix"
 	@echo "make clean      remove virtualenvs, node_modules, builds and caches (keeps data/)"
@@ -71,6 +73,15 @@ backend/tests/node/node_modules/.installed: backend/tests/node/package.json back
 	npm ci --prefix backend/tests/node --no-fund --no-audit --loglevel=error
 	@touch $@
 
+# A real OpenID Connect provider (panva's oidc-provider) for "Sign in with ..." in dev and tests.
+tools/oidc-provider/node_modules/.installed: tools/oidc-provider/package.json tools/oidc-provider/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or newer with npm is required for the OpenID provider"; exit 1; }
+	npm ci --prefix tools/oidc-provider --no-fund --no-audit --loglevel=error
+	@touch $@
+
+idp: tools/oidc-provider/node_modules/.installed
+	node tools/oidc-provider/server.mjs
+
 frontend: frontend/dist/index.html
 
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
@@ -102,14 +113,15 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check backend benchmarks examples
 	$(BIN)/ruff format --check backend benchmarks examples
 
-test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed
+test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
+	tools/oidc-provider/node_modules/.installed
 	$(BIN)/python -m pytest
 
 test-frontend: frontend/node_modules/.installed api-check
 	$(NPM) run typecheck
 	$(NPM) test
 
-e2e: install frontend chromium
+e2e: install frontend chromium tools/oidc-provider/node_modules/.installed
 	rm -rf frontend/test-results
 	cd frontend && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
@@ -142,5 +154,5 @@ superuser: install
 
 clean:
 	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist frontend/test-results \
-		backend/tests/node/node_modules
+		backend/tests/node/node_modules tools/oidc-provider/node_modules
 	find backend -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -10,11 +10,12 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import unquote
 
 from pydantic import (
     AliasChoices,
+    BaseModel,
     BeforeValidator,
     EmailStr,
     Field,
@@ -96,6 +97,20 @@ RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
 ListSetting = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
+class OIDCProvider(BaseModel):
+    """One generic OpenID Connect provider: OIDC_<NAME>_DISCOVERY_URL, _CLIENT_ID, _CLIENT_SECRET,
+    _NAME (the button's label)."""
+
+    discovery_url: str = Field(pattern=r"^https?://")
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    label: str = Field("", validation_alias=AliasChoices("label", "name"))
+
+
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+RESERVED_PROVIDER_NAMES = {"google", "github"}
+
+
 class ConfigError(Exception):
     """The environment does not describe a server that may start. The message is one line."""
 
@@ -132,6 +147,9 @@ class Settings(BaseSettings):
     session_idle_timeout_seconds: int = Field(14 * 86400, ge=60)
     session_absolute_lifetime_seconds: int = Field(30 * 86400, ge=60)
     refresh_grace_seconds: int = Field(5, ge=0, le=60)
+    # One-time sign-in links mailed on request (apps/auth/sign_in_links.py).
+    sign_in_links_enabled: bool = True
+    sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)
 
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []
@@ -169,6 +187,17 @@ class Settings(BaseSettings):
     rate_limit_refresh_account: RateSetting = Rate(60, 900)
     rate_limit_refresh_ip: RateSetting = Rate(300, 900)
 
+    # Sign-in with other providers (OAuth 2 / OpenID Connect); nothing set, nothing offered.
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: SecretStr | None = None
+    # Google is an OpenID provider: its discovery document (set another one only to test).
+    oauth_google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: SecretStr | None = None
+    oidc_providers: ListSetting = []
+    # Filled from OIDC_<NAME>_* for each name in OIDC_PROVIDERS (tests may pass it directly).
+    oidc: dict[str, OIDCProvider] = {}
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
@@ -201,6 +230,42 @@ class Settings(BaseSettings):
                 f"RATE_LIMIT_LOGIN_ACCOUNT would allow {self.rate_limit_login_account.most_per_hour()} "
                 f"failed logins per account per hour; at most {MAX_FAILED_LOGINS_PER_HOUR} are allowed"
             )
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _oidc_providers_from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        names = data.get("oidc_providers", data.get("OIDC_PROVIDERS")) or os.environ.get("OIDC_PROVIDERS", "")
+        names = _split_list(names) if isinstance(names, str) else names
+        given = dict(data.get("oidc") or {})
+        for name in names:
+            if name in given:
+                continue
+            prefix = f"OIDC_{name.upper().replace('-', '_')}_"
+            found = {
+                key.removeprefix(prefix).lower(): value
+                for key, value in os.environ.items()
+                if key.upper().startswith(prefix)
+            }
+            given[name] = found
+        return {**data, "oidc": given} if given else data
+
+    @model_validator(mode="after")
+    def _oidc_providers_are_complete(self) -> "Settings":
+        for name in self.oidc_providers:
+            if not _PROVIDER_NAME.fullmatch(name) or name in RESERVED_PROVIDER_NAMES:
+                raise ValueError(
+                    f"OIDC_PROVIDERS: {name!r} must be lower-case letters, digits and '-' "
+                    "(and not google or github, which have settings of their own)"
+                )
+            if name not in self.oidc:
+                raise ValueError(f"OIDC_PROVIDERS names {name!r} but OIDC_{name.upper()}_* are not set")
+        for name, value in (("GOOGLE", self.oauth_google_client_id), ("GITHUB", self.oauth_github_client_id)):
+            secret = getattr(self, f"oauth_{name.lower()}_client_secret")
+            if bool(value) != bool(secret):
+                raise ValueError(f"OAUTH_{name}_CLIENT_ID and OAUTH_{name}_CLIENT_SECRET go together")
         return self
 
     @model_validator(mode="after")

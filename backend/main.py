@@ -14,8 +14,17 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from backend.apps.auth.backend import build_auth
 from backend.apps.auth.csrf import CSRF_HEADER
 from backend.apps.auth.discovery import get_discovery_router
+from backend.apps.auth.oauth import (
+    OAuthAccount,
+    delete_oauth_accounts_of,
+    get_linked_accounts_router,
+    get_oauth_router,
+    get_providers_router,
+)
+from backend.apps.auth.providers import build_providers
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions
+from backend.apps.auth.sign_in_links import SignInLink, SignInLinks, get_sign_in_link_router
 from backend.apps.todo.models import Task, TaskCount, delete_tasks_of
 from backend.apps.todo.quota import TaskQuota
 from backend.apps.todo.routers import get_todo_router
@@ -39,7 +48,7 @@ from backend.db import create_client, describe_url, init_db
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_MODELS = [User, Session, RefreshToken, RateLimitCounter, Task, TaskCount]
+DOCUMENT_MODELS = [User, Session, RefreshToken, SignInLink, OAuthAccount, RateLimitCounter, Task, TaskCount]
 
 
 async def ping_database() -> None:
@@ -55,9 +64,16 @@ def create_app(
     mailer, outbox = build_mailer(settings)
     limiter = RateLimiter(settings.rate_limit_enabled)
     sessions = Sessions(settings)
-    # Deleting a user deletes what other apps keep of them: sessions, then tasks.
+    sign_in_links = SignInLinks(settings)
+    # Deleting a user deletes what other apps keep of them: sessions, pending links, then tasks.
     hooks = AccountHooks(
-        end_sessions=sessions.end_all, on_user_deleted=(sessions.forget_user, delete_tasks_of)
+        end_sessions=sessions.end_all,
+        on_user_deleted=(
+            sessions.forget_user,
+            sign_in_links.forget_user,
+            delete_oauth_accounts_of,
+            delete_tasks_of,
+        ),
     )
     # Every argon2 hash and verify runs here: a bounded pool, 503 beyond it (core/hashing.py).
     hashing = HashingPool.from_settings(settings)
@@ -107,7 +123,14 @@ def create_app(
     add_user_error_handlers(app)
     add_docs(app)
     app.include_router(get_auth_router(auth))
+    if settings.sign_in_links_enabled:
+        app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links))
     app.include_router(get_discovery_router(auth.strategy.keys, settings.issuer, settings.base_url))
+    providers = build_providers(settings)
+    app.include_router(get_providers_router(providers))
+    if providers:  # nothing configured: no provider routes at all
+        app.include_router(get_oauth_router(auth, providers, mailer))
+        app.include_router(get_linked_accounts_router(auth, providers, mailer))
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))

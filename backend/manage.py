@@ -71,7 +71,19 @@ def read_password() -> str:
 def export_openapi(output: str | None) -> int:
     # Fixed settings, not the environment's: the schema must not change with someone's shell.
     settings = Settings(
-        environment="development", jwt_secret_key="openapi-export-" + "x" * 32, smtp_host=None
+        environment="development",
+        jwt_secret_key="openapi-export-" + "x" * 32,
+        smtp_host=None,
+        # The /auth/oauth routes exist only with a provider configured: one placeholder OpenID
+        # provider documents them (nothing contacts it; discovery is read on first sign-in only).
+        oidc_providers=["example"],
+        oidc={
+            "example": {
+                "discovery_url": "https://id.example.com/.well-known/openid-configuration",
+                "client_id": "x",
+                "client_secret": "y",
+            }
+        },
     )
     schema = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
     if output:

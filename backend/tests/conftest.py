@@ -25,6 +25,7 @@ from backend.config import Settings
 from backend.core.embedded_db import EmbeddedDatabase, find_binary
 from backend.main import create_app
 from backend.tests.mongomock_shim import mongomock_client
+from backend.tests.oidc import oidc_provider  # noqa: F401  (the session's OpenID provider)
 
 # The developer's shell (direnv) must not leak into tests.
 for _name in [*Settings.model_fields, "db_url", "db_name"]:

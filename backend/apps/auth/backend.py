@@ -27,7 +27,7 @@ import jwt
 from beanie import PydanticObjectId
 from bson import ObjectId
 from bson.errors import InvalidId
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from fastapi_users import FastAPIUsers
 from fastapi_users.authentication import Authenticator
@@ -35,11 +35,12 @@ from fastapi_users.authentication import Authenticator
 from backend.apps.auth.cookies import ACCESS_COOKIE, AuthCookies
 from backend.apps.auth.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
 from backend.apps.auth.keys import KeyRing, load_keyring_or_exit
-from backend.apps.auth.sessions import Sessions
+from backend.apps.auth.sessions import Session, Sessions
 from backend.apps.user.models import User
 from backend.config import Settings
+from backend.core.clock import utcnow
 from backend.core.crypto import derive_secret
-from backend.core.ratelimit import RateLimiter
+from backend.core.ratelimit import RateLimiter, client_ip
 
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "sid"]
 LEEWAY_SECONDS = 10  # tolerated clock skew between issuer and verifier
@@ -260,6 +261,27 @@ class Auth:
 
     def csrf_token(self, session_id: str) -> str:
         return csrf_token_for(self.csrf_key, session_id)
+
+    def set_session_cookies(
+        self, response: Response, session: Session, access_token: str, refresh: str | None
+    ) -> None:
+        """Put a session's cookies on `response`: access token, CSRF token, refresh token."""
+        self.cookies.set_session(
+            response,
+            access_token=access_token,
+            csrf_token=self.csrf_token(session.id),
+            refresh_token=refresh,
+            max_age=max(0, int((session.expires_at - utcnow()).total_seconds())),
+        )
+
+    async def sign_in(self, user: User, request: Request, response: Response) -> str:
+        """Start a session for `user` exactly as a password login does: the session document,
+        the refresh token and the cookies on `response`. Returns the access token."""
+        user_agent, ip = request.headers.get("user-agent", ""), client_ip(request)
+        session, refresh = await self.sessions.start(user, user_agent, ip)
+        access_token = self.strategy.issue(user, session.id)
+        self.set_session_cookies(response, session, access_token, refresh)
+        return access_token
 
 
 def build_auth(

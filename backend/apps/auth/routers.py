@@ -20,7 +20,6 @@ from backend.apps.auth.cookies import REFRESH_COOKIE
 from backend.apps.auth.sessions import RefreshRefused, Session
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import PasswordChange, User, UserRead
-from backend.core.clock import utcnow
 from backend.core.email_address import normalize_email
 from backend.core.ratelimit import client_ip
 
@@ -52,13 +51,7 @@ def get_session_router(auth: Auth) -> APIRouter:
         access_token = auth.strategy.issue(user, session.id)
         body = BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
         response = JSONResponse(body.model_dump())
-        auth.cookies.set_session(
-            response,
-            access_token=access_token,
-            csrf_token=auth.csrf_token(session.id),
-            refresh_token=refresh_token,
-            max_age=max(0, int((session.expires_at - utcnow()).total_seconds())),
-        )
+        auth.set_session_cookies(response, session, access_token, refresh_token)
         return response
 
     def refused(detail: str) -> JSONResponse:

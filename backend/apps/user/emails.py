@@ -1,8 +1,8 @@
 """Account email: what is sent, composed from templates (HTML and plain text).
 
 Links start with `PUBLIC_URL` and point at the frontend's routes (`/verify?token=...`,
-`/reset-password?token=...`), never at whatever Host a request named. Security notices (password
-changed or reset) carry no token.
+`/reset-password?token=...`, `/sign-in/link?token=...`), never at whatever Host a request named.
+Security notices (password changed or reset) carry no token.
 """
 
 from email.message import EmailMessage
@@ -41,11 +41,21 @@ class AccountMailer:
         link = f"{self.base_url}/reset-password?token={quote(token)}"
         self._send(user, "Reset your password", "reset_password", link=link, hours=valid_for_seconds // 3600)
 
+    async def send_sign_in_link(self, user: User, token: str, valid_for_seconds: int) -> None:
+        link = f"{self.base_url}/sign-in/link?token={quote(token)}"
+        self._send(
+            user, "Your sign-in link", "sign_in_link", link=link, valid_for=_duration(valid_for_seconds)
+        )
+
     async def send_password_changed(self, user: User) -> None:
         self._send(user, "Your password was changed", "password_changed", how="changed")
 
     async def send_password_was_reset(self, user: User) -> None:
         self._send(user, "Your password was reset", "password_changed", how="reset")
+
+    async def send_security_notice(self, user: User, subject: str, what: str) -> None:
+        """A change to how the account signs in (a provider linked or unlinked, ...)."""
+        self._send(user, subject, "security_notice", what=what)
 
     def _send(
         self, user: User, subject: str, template: str, *, link: str | None = None, **context: Any
@@ -69,6 +79,12 @@ class AccountMailer:
             self.templates.get_template(f"{template}.html").render(context), subtype="html"
         )
         self.postman.send(Letter(message, str(user.id), link))
+
+
+def _duration(seconds: int) -> str:
+    """'15 minutes', '1 hour', '2 hours': how long a link works, in whole units."""
+    count, unit = (seconds // 3600, "hour") if seconds % 3600 == 0 else (seconds // 60, "minute")
+    return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 def build_mailer(settings: Settings) -> tuple[AccountMailer, OutboxTransport | None]:

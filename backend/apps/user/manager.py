@@ -122,6 +122,8 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
     async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
         if update_dict.get("email") is not None:
             update_dict = {**update_dict, "email": normalize_email(update_dict["email"])}
+        if "password" in update_dict:  # reset or change: from now on the account has a password
+            update_dict = {**update_dict, "password_set": True}
         return await super()._update(user, update_dict)
 
     async def on_after_register(self, user: User, request: Request | None = None) -> None:

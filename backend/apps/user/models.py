@@ -19,6 +19,8 @@ class User(BeanieBaseUser, Document):
     created_at: datetime = Field(default_factory=utcnow)
     # Ids of the live sessions (see sessions.py): checked on every request, never exposed.
     session_ids: list[str] = Field(default_factory=list)
+    # False for accounts made by signing in with a provider, until a password is set by reset.
+    password_set: bool = True
 
     class Settings(BeanieBaseUser.Settings):
         name = "users"
