@@ -10,6 +10,8 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { RegisterPage } from "./pages/RegisterPage";
 import { ResetPasswordPage } from "./pages/ResetPasswordPage";
 import { SessionsPage } from "./pages/SessionsPage";
+import { SignInErrorPage } from "./pages/SignInErrorPage";
+import { SignInLinkPage } from "./pages/SignInLinkPage";
 import { TodosPage } from "./pages/TodosPage";
 import { VerifyPage } from "./pages/VerifyPage";
 
@@ -26,6 +28,8 @@ export function App() {
           </Route>
           <Route path="/reset-password" element={<ResetPasswordPage />} />
           <Route path="/verify" element={<VerifyPage />} />
+          <Route path="/sign-in/error" element={<SignInErrorPage />} />
+          <Route path="/sign-in/link" element={<SignInLinkPage />} />
           <Route element={<RequireAuth />}>
             <Route path="/" element={<TodosPage />} />
             <Route path="/account" element={<AccountPage />} />

@@ -6,6 +6,7 @@ const CODES: Record<string, string> = {
   REGISTER_USER_ALREADY_EXISTS: "An account with this email address already exists.",
   RESET_PASSWORD_BAD_TOKEN: "This reset link is invalid, used or expired. Ask for a new one.",
   VERIFY_USER_BAD_TOKEN: "This verification link is invalid or expired. Ask for a new one.",
+  SIGN_IN_LINK_INVALID: "This sign-in link has expired or was already used. Ask for a new one.",
   VERIFY_USER_ALREADY_VERIFIED: "Your email address is already verified.",
   UPDATE_USER_EMAIL_ALREADY_EXISTS: "Another account already uses this email address.",
   REFRESH_TOKEN_INVALID: "Please sign in.",

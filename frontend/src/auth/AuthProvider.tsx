@@ -15,6 +15,8 @@ interface AuthContextValue {
   userError: string | null;
   /** Log in; resolves to an error message, or null on success. */
   login(email: string, password: string): Promise<string | null>;
+  /** Sign in with the token of a mailed one-time link; an error message, or null on success. */
+  signInWithLink(token: string): Promise<string | null>;
   logout(): Promise<void>;
   reloadUser(): Promise<void>;
   /** The person has read that this tab now shows the account signed in to in another tab. */
@@ -22,6 +24,9 @@ interface AuthContextValue {
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
+
+/** What the routes that start a session answer (openapi-fetch's shape). */
+type SessionAnswer = { data?: { access_token: string }; error?: unknown };
 
 let restoring: Promise<boolean> | null = null; // once per page load, even under StrictMode
 
@@ -64,19 +69,30 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, [userId, user, reloadUser]);
 
-  const login = useCallback(async (email: string, password: string) => {
-    const { data, error } = await api.POST("/auth/jwt/login", { body: { username: email, password }, ...formBody });
+  // Every way of signing in ends here: the server started a session and answered its token.
+  const begin = useCallback(({ data, error }: SessionAnswer) => {
     if (!data) return errorMessage(error);
     setLoaded(null);
     tokens.signIn(data.access_token);
     return null;
   }, []);
 
+  const login = useCallback(
+    async (email: string, password: string) =>
+      begin(await api.POST("/auth/jwt/login", { body: { username: email, password }, ...formBody })),
+    [begin],
+  );
+
+  const signInWithLink = useCallback(
+    async (token: string) => begin(await api.POST("/auth/sign-in-link/consume", { body: { token } })),
+    [begin],
+  );
+
   const logout = useCallback(() => tokens.logout(), []);
   const acknowledgeSwitch = useCallback(() => tokens.acknowledgeSwitch(), []);
 
   return (
-    <AuthContext.Provider value={{ state, user, userError, login, logout, reloadUser, acknowledgeSwitch }}>
+    <AuthContext.Provider value={{ state, user, userError, login, signInWithLink, logout, reloadUser, acknowledgeSwitch }}>
       {children}
     </AuthContext.Provider>
   );

@@ -4,6 +4,7 @@ import type { FormEvent } from "react";
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
+import { SignInMethods } from "./SignInMethods";
 
 export function AccountPage() {
   const { user, reloadUser } = useAuth();
@@ -78,6 +79,8 @@ export function AccountPage() {
         <NewPasswordField name="new" />
         <SubmitButton busy={changePassword.busy}>Change password</SubmitButton>
       </form>
+
+      <SignInMethods />
     </section>
   );
 }

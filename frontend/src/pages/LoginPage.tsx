@@ -4,6 +4,8 @@ import { Link } from "react-router";
 
 import { useAuth } from "../auth/AuthProvider";
 import type { SignOutReason } from "../auth/tokenManager";
+import { ProviderButtons } from "../components/ProviderButtons";
+import { SignInLinkForm } from "../components/SignInLinkForm";
 import { Alert, Field, SubmitButton } from "../components/ui";
 
 const REASONS: Record<SignOutReason, string> = {
@@ -18,6 +20,7 @@ export function LoginPage() {
   const { state, login } = useAuth();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [byLink, setByLink] = useState(false);
   const reason = state.status === "signed-out" ? state.reason : null;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -39,11 +42,30 @@ export function LoginPage() {
       <h2 id="login-title">Log in</h2>
       {reason && !error && <Alert kind="info">{REASONS[reason]}</Alert>}
       <Alert kind="error">{error}</Alert>
-      <form onSubmit={submit}>
-        <Field label="Email" name="email" type="email" autoComplete="username" required />
-        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
-        <SubmitButton busy={busy}>Log in</SubmitButton>
-      </form>
+      {byLink ? (
+        <>
+          <SignInLinkForm autoFocus />
+          <p className="links">
+            <button type="button" onClick={() => setByLink(false)}>
+              Log in with a password instead
+            </button>
+          </p>
+        </>
+      ) : (
+        <>
+          <form onSubmit={submit}>
+            <Field label="Email" name="email" type="email" autoComplete="username" required />
+            <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+            <SubmitButton busy={busy}>Log in</SubmitButton>
+          </form>
+          <p className="links">
+            <button type="button" onClick={() => setByLink(true)}>
+              Email me a sign-in link
+            </button>
+          </p>
+        </>
+      )}
+      <ProviderButtons />
       <p className="links">
         <Link to="/forgot-password">Forgot your password?</Link> · <Link to="/register">Create an account</Link>
       </p>

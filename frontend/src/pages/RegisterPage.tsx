@@ -4,6 +4,7 @@ import { Link } from "react-router";
 
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { ProviderButtons } from "../components/ProviderButtons";
 import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
 
 export function RegisterPage() {
@@ -35,6 +36,7 @@ export function RegisterPage() {
         <NewPasswordField label="Password" />
         <SubmitButton busy={register.busy}>Create account</SubmitButton>
       </form>
+      <ProviderButtons />
       <p className="links">
         Already registered? <Link to="/login">Log in</Link>
       </p>

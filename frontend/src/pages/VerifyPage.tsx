@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
+import { useOnceWhen } from "../components/once";
 import { Alert, PublicPage, Spinner } from "../components/ui";
 
 export function VerifyPage() {
@@ -11,18 +12,15 @@ export function VerifyPage() {
   const token = params.get("token");
   const { state, reloadUser } = useAuth();
   const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | null>(null);
-  const sent = useRef(false); // a verification token is used once, even when effects run twice
 
-  useEffect(() => {
-    if (!token || sent.current) return;
-    sent.current = true;
+  useOnceWhen(Boolean(token), () => {
     api
-      .POST("/auth/verify", { body: { token } })
+      .POST("/auth/verify", { body: { token: token ?? "" } })
       .then(({ data, error }) =>
         setOutcome(data ? { ok: true, message: `${data.email} is verified. Thank you!` } : { ok: false, message: errorMessage(error) }),
       )
       .catch(() => setOutcome({ ok: false, message: "The server could not be reached. Reload to try again." }));
-  }, [token]);
+  });
 
   const signedIn = state.status === "signed-in";
   useEffect(() => {
