@@ -317,6 +317,8 @@ def get_oauth_router(auth: Auth, providers: dict[str, Provider], mailer: Account
         if user is None:
             user = await new_account(email, identity, user_manager)
             await add_link(user, provider, identity, notify=False)
+            if not user.is_verified:  # the provider did not vouch for it: ask, as registration does
+                await user_manager.request_verify(user, None)
             return usable(user)
         # An account already has this address: only the provider's word AND the account's own
         # proof of the address together may join them; anything less is how accounts get taken.

@@ -168,6 +168,20 @@ async def test_an_address_the_provider_does_not_vouch_for_links_nothing(
     assert error_of(location) == "ACCOUNT_EXISTS"
 
 
+async def test_an_address_the_provider_does_not_vouch_for_is_verified_by_mail(
+    app: Server, oidc_provider: OIDCProvider
+) -> None:
+    person = oidc_provider.add_account(email_verified=False)
+    client = app.client()
+
+    assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
+
+    await client.post("/auth/jwt/refresh")
+    assert (await client.get("/users/me")).json()["is_verified"] is False
+    token = await mailed_token(client, "/verify", person.email)
+    assert (await client.post("/auth/verify", json={"token": token})).json()["is_verified"] is True
+
+
 async def test_a_verified_account_is_linked_when_the_provider_vouches_and_told_so(
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
