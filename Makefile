@@ -20,7 +20,7 @@ help:
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
 	@echo "make bench      this app against stock FastAPI Users: throughput, login storms, listing, memory;"
-	@echo "                a dated report with plots in benchmarks/reports/ (~22 min; ARGS=--quick for ~3)"
+	@echo "                a dated report with plots in benchmarks/reports/ (~16 min; ARGS=--quick for ~3)"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
 	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
 	@echo "                it first, signing only once renamed without .next"
