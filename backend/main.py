@@ -65,7 +65,8 @@ def create_app(
     limiter = RateLimiter(settings.rate_limit_enabled)
     sessions = Sessions(settings)
     sign_in_links = SignInLinks(settings)
-    # Deleting a user deletes what other apps keep of them: sessions, pending links, then tasks.
+    # Deleting a user deletes what other apps keep of them: sessions, pending sign-in links,
+    # linked providers, then tasks.
     hooks = AccountHooks(
         end_sessions=sessions.end_all,
         on_user_deleted=(
