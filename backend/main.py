@@ -14,13 +14,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from backend.apps.auth.backend import build_auth
 from backend.apps.auth.csrf import CSRF_HEADER
 from backend.apps.auth.discovery import get_discovery_router
-from backend.apps.auth.oauth import (
+from backend.apps.auth.linked_accounts import (
     OAuthAccount,
     delete_oauth_accounts_of,
     get_linked_accounts_router,
-    get_oauth_router,
-    get_providers_router,
 )
+from backend.apps.auth.oauth import get_oauth_router, get_providers_router
 from backend.apps.auth.providers import build_providers
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions

@@ -235,7 +235,7 @@ def notes(results: "Results") -> list[str]:
             f"Soak: {soak.requests:,} requests in {soak.seconds:.0f} s, {rates.low:.0f}–{rates.high:.0f} "
             f"requests/s from chunk to chunk (first {soak.rates[0]:.0f}/s, last {soak.rates[-1]:.0f}/s), "
             f"with {soak.logins} logins and {soak.refreshes} refresh rotations; worker pid {soak.pid}; "
-            f"SecantusDB restarted after each of the {soak.database_restarts} chunks (its writes slow "
+            f"SecantusDB restarted {soak.database_restarts} times between chunks (its writes slow "
             f"down until it restarts), the worker kept running. "
             f"Documents in its database at the end: "
             + ", ".join(f"{name} {count:,}" for name, count in sorted(soak.documents.items()))

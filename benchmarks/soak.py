@@ -90,14 +90,15 @@ def run(
     db_url: str,
     workdir: Path,
     progress: Callable[[str], None],
-    between_chunks: Callable[[], None] = lambda: None,
+    between_chunks: Callable[[], None] | None = None,
 ) -> SoakFigures:
     token, refresh = prepare(app, email)
     figures = SoakFigures(worker_pid(app.process.pid))
     figures.points.append((0, rss_kib(figures.pid)))
     login_body = urlencode({"username": LOGIN_EMAIL, "password": PASSWORD})
     started, count = time.monotonic(), 0
-    for index, quota in enumerate(quotas(total, first)):
+    chunks = quotas(total, first)
+    for index, quota in enumerate(chunks):
         left = budget_seconds - (time.monotonic() - started)
         if left <= 5 and index > 0:
             break  # out of time: report what was reached
@@ -136,8 +137,9 @@ def run(
         time.sleep(0.5)  # let the last answers leave before reading memory
         app.check_alive("the memory soak")
         figures.points.append((count, rss_kib(figures.pid)))
-        between_chunks()
-        figures.database_restarts += 1
+        if between_chunks is not None and index < len(chunks) - 1:  # none after the last
+            between_chunks()
+            figures.database_restarts += 1
         progress(
             f"e. {count:,} mixed requests ({run.rate:.0f}/s), "
             f"worker RSS {figures.points[-1][1] / 1024:.1f} MiB"

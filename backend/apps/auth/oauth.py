@@ -21,8 +21,7 @@ The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect C
    A sign-in ends in the same session a password login starts (cookies, refresh token) and a
    redirect to the app, which restores it through the refresh cookie. Every failure redirects
    to `/sign-in/error?code=...` (or the account page for a link), never to a JSON error page.
-3. `GET /auth/oauth/accounts` lists the signed-in user's linked providers; `DELETE
-   /auth/oauth/accounts/{provider}` unlinks one, unless it is their last way to sign in.
+Linked identities, and the routes that list and unlink them, are in linked_accounts.py.
 """
 
 import base64
@@ -32,25 +31,23 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 import jwt
-from beanie import Document, PydanticObjectId
+from beanie import PydanticObjectId
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from fastapi_users.exceptions import UserAlreadyExists
-from pydantic import BaseModel, Field
-from pymongo import ASCENDING, IndexModel
+from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.backend import Auth
+from backend.apps.auth.linked_accounts import OAuthAccount
 from backend.apps.auth.providers import Identity, Provider, ProviderError
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
-from backend.core.clock import utcnow
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
 
@@ -61,44 +58,9 @@ FLOW_SECONDS = 600
 FLOW_PATH = "/auth/oauth"
 
 
-class OAuthAccount(Document):
-    """One provider identity linked to one user."""
-
-    user_id: PydanticObjectId
-    provider: str
-    subject: str
-    email: str | None = None
-    linked_at: datetime = Field(default_factory=utcnow)
-
-    class Settings:
-        name = "oauth_accounts"
-        indexes = [
-            IndexModel(
-                [("provider", ASCENDING), ("subject", ASCENDING)], unique=True, name="provider_subject"
-            ),
-            IndexModel([("user_id", ASCENDING)], name="user"),
-        ]
-
-
-async def delete_oauth_accounts_of(user_id: PydanticObjectId) -> None:
-    await OAuthAccount.get_pymongo_collection().delete_many({"user_id": user_id})
-
-
 class ProviderRead(BaseModel):
     name: str
     label: str
-
-
-class LinkedAccount(BaseModel):
-    provider: str
-    label: str
-    email: str | None
-    linked_at: datetime
-
-
-class LinkedAccounts(BaseModel):
-    has_password: bool
-    accounts: list[LinkedAccount]
 
 
 class AuthorizationURL(BaseModel):
@@ -379,61 +341,5 @@ def get_oauth_router(auth: Auth, providers: dict[str, Provider], mailer: Account
                 raise SignInRefused("PROVIDER_ACCOUNT_IN_USE")
             return  # already linked to this account
         await add_link(user, provider, identity, notify=True)
-
-    return router
-
-
-def get_linked_accounts_router(
-    auth: Auth, providers: dict[str, Provider], mailer: AccountMailer
-) -> APIRouter:
-    router = APIRouter(prefix="/auth/oauth", tags=["auth"])
-    CurrentUser = Annotated[User, Depends(auth.current_active_user)]
-
-    def label(name: str) -> str:
-        return providers[name].label if name in providers else name
-
-    @router.get("/accounts", response_model=LinkedAccounts, summary="My linked providers")
-    async def linked_accounts(user: CurrentUser) -> LinkedAccounts:
-        found = await OAuthAccount.find({"user_id": user.id}).sort("linked_at").to_list()
-        return LinkedAccounts(
-            has_password=getattr(user, "password_set", True),
-            accounts=[
-                LinkedAccount(
-                    provider=a.provider, label=label(a.provider), email=a.email, linked_at=a.linked_at
-                )
-                for a in found
-            ],
-        )
-
-    @router.delete(
-        "/accounts/{provider}",
-        status_code=status.HTTP_204_NO_CONTENT,
-        responses={
-            404: {"description": "PROVIDER_NOT_LINKED"},
-            409: {"description": "LAST_SIGN_IN_METHOD: set a password first"},
-        },
-        summary="Unlink a provider",
-    )
-    async def unlink(provider: str, user: CurrentUser) -> Response:
-        links = await OAuthAccount.find({"user_id": user.id}).to_list()
-        mine = [a for a in links if a.provider == provider]
-        if not mine:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="PROVIDER_NOT_LINKED")
-        if not getattr(user, "password_set", True) and len(links) == len(mine):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                detail={
-                    "code": "LAST_SIGN_IN_METHOD",
-                    "reason": f"{label(provider)} is your only way to sign in: set a password first "
-                    "(use “Forgot password”), then unlink it.",
-                },
-            )
-        await OAuthAccount.get_pymongo_collection().delete_many({"user_id": user.id, "provider": provider})
-        await mailer.send_security_notice(
-            user,
-            f"{label(provider)} was unlinked from your account",
-            f"You can no longer sign in with {label(provider)}.",
-        )
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

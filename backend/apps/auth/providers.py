@@ -163,7 +163,7 @@ class OpenIDProvider(Provider):
         try:
             key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, id_token)
             # The key's algorithm, if the provider announces it and it is asymmetric (RFC 8725 3.1).
-            allowed = [a for a in (key.algorithm_name,) if a in announced & ID_TOKEN_ALGORITHMS]
+            allowed = [key.algorithm_name] if key.algorithm_name in announced & ID_TOKEN_ALGORITHMS else []
             claims = jwt.decode(
                 id_token,
                 key,

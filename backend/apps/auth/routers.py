@@ -78,9 +78,10 @@ def get_session_router(auth: Auth) -> APIRouter:
     )
     async def login(
         request: Request,
+        response: Response,
         credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
         user_manager: UserManagerDep,
-    ) -> JSONResponse:
+    ) -> BearerResponse:
         """Log in with `username` (the email) and `password`: the token in the body and in cookies."""
         auth.origins.require(request)
         account, ip = normalize_email(credentials.username), client_ip(request)
@@ -94,10 +95,9 @@ def get_session_router(auth: Auth) -> APIRouter:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_BAD_CREDENTIALS)
         if settings.require_verified_login and not user.is_verified:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
-        session, refresh_token = await sessions.start(user, request.headers.get("user-agent", ""), ip)
-        response = session_response(user, session, refresh_token)
+        access_token = await auth.sign_in(user, request, response)
         await user_manager.on_after_login(user, request, response)
-        return response
+        return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
 
     @router.post(
         "/auth/jwt/refresh",

@@ -8,7 +8,8 @@ import jwt
 import pytest
 from httpx import AsyncClient
 
-from backend.apps.auth.oauth import FLOW_COOKIE, FlowCookie, OAuthAccount, pkce_challenge
+from backend.apps.auth.linked_accounts import OAuthAccount
+from backend.apps.auth.oauth import FLOW_COOKIE, FlowCookie, pkce_challenge
 from backend.apps.auth.providers import Identity, OpenIDProvider, ProviderError, github_identity
 from backend.apps.user.models import User
 from backend.config import ConfigError, Settings, load_settings
