@@ -150,6 +150,8 @@ class Settings(BaseSettings):
     # One-time sign-in links mailed on request (apps/auth/sign_in_links.py).
     sign_in_links_enabled: bool = True
     sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)
+    # Second factors (apps/auth/mfa.py): the name authenticator apps show beside the account.
+    totp_issuer: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
 
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []

@@ -19,6 +19,8 @@ from backend.apps.auth.linked_accounts import (
     delete_oauth_accounts_of,
     get_linked_accounts_router,
 )
+from backend.apps.auth.mfa import MfaTicket, SecondFactors, SecondFactorState
+from backend.apps.auth.mfa_routes import get_mfa_router
 from backend.apps.auth.oauth import get_oauth_router, get_providers_router
 from backend.apps.auth.providers import build_providers
 from backend.apps.auth.routers import get_auth_router
@@ -47,7 +49,18 @@ from backend.db import create_client, describe_url, init_db
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_MODELS = [User, Session, RefreshToken, SignInLink, OAuthAccount, RateLimitCounter, Task, TaskCount]
+DOCUMENT_MODELS = [
+    User,
+    Session,
+    RefreshToken,
+    SignInLink,
+    OAuthAccount,
+    SecondFactorState,
+    MfaTicket,
+    RateLimitCounter,
+    Task,
+    TaskCount,
+]
 
 
 async def ping_database() -> None:
@@ -64,13 +77,15 @@ def create_app(
     limiter = RateLimiter(settings.rate_limit_enabled)
     sessions = Sessions(settings)
     sign_in_links = SignInLinks(settings)
+    second_factors = SecondFactors(settings)
     # Deleting a user deletes what other apps keep of them: sessions, pending sign-in links,
-    # linked providers, then tasks.
+    # second factors, linked providers, then tasks.
     hooks = AccountHooks(
         end_sessions=sessions.end_all,
         on_user_deleted=(
             sessions.forget_user,
             sign_in_links.forget_user,
+            second_factors.forget_user,
             delete_oauth_accounts_of,
             delete_tasks_of,
         ),
@@ -122,14 +137,15 @@ def create_app(
     add_error_handlers(app)
     add_user_error_handlers(app)
     add_docs(app)
-    app.include_router(get_auth_router(auth))
+    app.include_router(get_auth_router(auth, second_factors))
+    app.include_router(get_mfa_router(auth, second_factors, mailer))
     if settings.sign_in_links_enabled:
-        app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links))
+        app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links, second_factors))
     app.include_router(get_discovery_router(auth.strategy.keys, settings.issuer, settings.base_url))
     providers = build_providers(settings)
     app.include_router(get_providers_router(providers))
     if providers:  # nothing configured: no provider routes at all
-        app.include_router(get_oauth_router(auth, providers, mailer))
+        app.include_router(get_oauth_router(auth, providers, mailer, second_factors))
         app.include_router(get_linked_accounts_router(auth, providers, mailer))
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
     if outbox is not None and settings.is_development:

@@ -1,7 +1,7 @@
 """Security headers on every response, built with the `secure` library.
 
 Auth routes and the pages that carry a token in their URL (`/verify`, `/reset-password`,
-`/sign-in/link`) send `Referrer-Policy: no-referrer`; everything else
+`/sign-in/link`, `/sign-in/mfa`) send `Referrer-Policy: no-referrer`; everything else
 `strict-origin-when-cross-origin`. HSTS is sent when cookies are Secure (browsers ignore it over
 plain HTTP).
 """
@@ -18,7 +18,7 @@ from secure import (
     XFrameOptions,
 )
 
-NO_REFERRER_PREFIXES = ("/auth", "/verify", "/reset-password", "/sign-in/link")
+NO_REFERRER_PREFIXES = ("/auth", "/verify", "/reset-password", "/sign-in/link", "/sign-in/mfa")
 
 
 def _headers(referrer: ReferrerPolicy, hsts: bool) -> list[tuple[bytes, bytes]]:

@@ -46,6 +46,12 @@ REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "sid"]
 LEEWAY_SECONDS = 10  # tolerated clock skew between issuer and verifier
 MAX_TOKEN_LENGTH = 8192  # ours are ~450 bytes; anything huge is refused before parsing
 TOKEN_URL = "auth/jwt/login"  # noqa: S105 - a path; relative, as Swagger UI resolves it against /docs
+AUTHORIZE_DESCRIPTION = (
+    "Log in with your email as `username` and your password. An account with two-step sign-in "
+    "cannot finish here: its login answers 401 `MFA_REQUIRED` with a `ticket`. Instead, run "
+    "`POST /auth/jwt/login` and then `POST /auth/mfa/verify` with the ticket and a code under "
+    '"Try it out": the session cookies it sets sign these docs in.'
+)
 
 
 class RealmJWTStrategy:
@@ -143,7 +149,9 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
         self.csrf_keys = csrf_keys
         # The same schemes FastAPI Users' BearerTransport and CookieTransport declare, so the
         # OpenAPI document (and Swagger's Authorize) is unchanged.
-        bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+        bearer_scheme = OAuth2PasswordBearer(
+            tokenUrl=TOKEN_URL, auto_error=False, description=AUTHORIZE_DESCRIPTION
+        )
         cookie_scheme = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
 
         async def authenticate(

@@ -19,8 +19,10 @@ The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect C
      account (FastAPI Users' `associate_by_email` would);
    - for a link flow, the identity is linked to the signed-in user unless another account has it.
    A sign-in ends in the same session a password login starts (cookies, refresh token) and a
-   redirect to the app, which restores it through the refresh cookie. Every failure redirects
-   to `/sign-in/error?code=...` (or the account page for a link), never to a JSON error page.
+   redirect to the app, which restores it through the refresh cookie; for an account with a
+   second factor, in a redirect to `/sign-in/mfa?ticket=...&methods=...` instead (see mfa.py).
+   Every failure redirects to `/sign-in/error?code=...` (or the account page for a link), never
+   to a JSON error page.
 Linked identities, and the routes that list and unlink them, are in linked_accounts.py.
 """
 
@@ -44,6 +46,7 @@ from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.backend import Auth
 from backend.apps.auth.linked_accounts import OAuthAccount
+from backend.apps.auth.mfa import SecondFactors
 from backend.apps.auth.providers import Identity, Provider, ProviderError
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
@@ -144,7 +147,9 @@ def get_providers_router(providers: dict[str, Provider]) -> APIRouter:
     return router
 
 
-def get_oauth_router(auth: Auth, providers: dict[str, Provider], mailer: AccountMailer) -> APIRouter:
+def get_oauth_router(
+    auth: Auth, providers: dict[str, Provider], mailer: AccountMailer, factors: SecondFactors
+) -> APIRouter:
     settings = auth.settings
     cookie = FlowCookie(settings.jwt_secret, settings.cookie_secure)
     router = APIRouter(prefix="/auth/oauth", tags=["auth"])
@@ -212,7 +217,12 @@ def get_oauth_router(auth: Auth, providers: dict[str, Provider], mailer: Account
         "/{provider}/callback",
         response_class=RedirectResponse,
         status_code=status.HTTP_302_FOUND,
-        responses={302: {"description": "signed in: to the app; refused: to /sign-in/error?code=..."}},
+        responses={
+            302: {
+                "description": "signed in: to the app; second factor needed: to /sign-in/mfa?ticket=...; "
+                "refused: to /sign-in/error?code=..."
+            }
+        },
         summary="Where the provider sends the browser back",
     )
     async def callback(request: Request, provider: str, user_manager: UserManagerDep) -> Response:
@@ -255,9 +265,15 @@ def get_oauth_router(auth: Auth, providers: dict[str, Provider], mailer: Account
                 response = RedirectResponse(app_url("/account", linked=chosen.name), status.HTTP_302_FOUND)
             else:
                 user = await account_for(chosen, identity, user_manager)
-                response = RedirectResponse(app_url("/"), status.HTTP_302_FOUND)
-                await auth.sign_in(user, request, response)
-                await user_manager.on_after_login(user, request, response)
+                if challenge := await factors.challenge(user):  # no session until the second factor
+                    target = app_url(
+                        "/sign-in/mfa", ticket=challenge.ticket, methods=",".join(challenge.methods)
+                    )
+                    response = RedirectResponse(target, status.HTTP_302_FOUND)
+                else:
+                    response = RedirectResponse(app_url("/"), status.HTTP_302_FOUND)
+                    await auth.sign_in(user, request, response)
+                    await user_manager.on_after_login(user, request, response)
         except SignInRefused as exc:
             return refuse(exc.code)
         cookie.clear(response)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.cookies import REFRESH_COOKIE
+from backend.apps.auth.mfa import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SecondFactors
 from backend.apps.auth.sessions import RefreshRefused, Session
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import PasswordChange, User, UserRead
@@ -34,14 +35,14 @@ class SessionRead(BaseModel):
     current: bool
 
 
-def get_auth_router(auth: Auth) -> APIRouter:
+def get_auth_router(auth: Auth, factors: SecondFactors) -> APIRouter:
     router = APIRouter()
-    router.include_router(get_session_router(auth), tags=["auth"])
+    router.include_router(get_session_router(auth, factors), tags=["auth"])
     router.include_router(get_password_router(auth), prefix="/users", tags=["users"])
     return router
 
 
-def get_session_router(auth: Auth) -> APIRouter:
+def get_session_router(auth: Auth, factors: SecondFactors) -> APIRouter:
     settings, limiter, sessions = auth.settings, auth.limiter, auth.sessions
     CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
@@ -72,6 +73,7 @@ def get_session_router(auth: Auth) -> APIRouter:
             400: {
                 "description": "LOGIN_BAD_CREDENTIALS, or LOGIN_USER_NOT_VERIFIED with REQUIRE_VERIFIED_LOGIN"
             },
+            **MFA_REQUIRED_RESPONSE,
             403: {"description": "ORIGIN_NOT_ALLOWED: the request came from a page of another site"},
             429: {"description": "too many failures"},
         },
@@ -82,7 +84,10 @@ def get_session_router(auth: Auth) -> APIRouter:
         credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
         user_manager: UserManagerDep,
     ) -> BearerResponse:
-        """Log in with `username` (the email) and `password`: the token in the body and in cookies."""
+        """Log in with `username` (the email) and `password`: the token in the body and in cookies.
+
+        An account with a second factor gets no session yet: 401 MFA_REQUIRED with a ticket for
+        POST /auth/mfa/verify."""
         auth.origins.require(request)
         account, ip = normalize_email(credentials.username), client_ip(request)
         # Checked before the password: while locked, even the right password is not tried.
@@ -95,6 +100,8 @@ def get_session_router(auth: Auth) -> APIRouter:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_BAD_CREDENTIALS)
         if settings.require_verified_login and not user.is_verified:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
+        if challenge := await factors.challenge(user):
+            raise SecondFactorRequired(challenge)
         access_token = await auth.sign_in(user, request, response)
         await user_manager.on_after_login(user, request, response)
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106

@@ -23,6 +23,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from backend.apps.auth.backend import Auth
+from backend.apps.auth.mfa import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SecondFactors
 from backend.apps.auth.sessions import new_secret, token_hash
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
@@ -91,7 +92,9 @@ def _links() -> AsyncCollection[dict[str, Any]]:
     return SignInLink.get_pymongo_collection()
 
 
-def get_sign_in_link_router(auth: Auth, mailer: AccountMailer, links: SignInLinks) -> APIRouter:
+def get_sign_in_link_router(
+    auth: Auth, mailer: AccountMailer, links: SignInLinks, factors: SecondFactors
+) -> APIRouter:
     settings, limiter = auth.settings, auth.limiter
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
     router = APIRouter(prefix="/auth/sign-in-link", tags=["auth"])
@@ -125,6 +128,7 @@ def get_sign_in_link_router(auth: Auth, mailer: AccountMailer, links: SignInLink
         response_model=BearerResponse,
         responses={
             400: {"description": "SIGN_IN_LINK_INVALID: the link is unknown, expired or already used"},
+            **MFA_REQUIRED_RESPONSE,
             403: {"description": "ORIGIN_NOT_ALLOWED: the request came from a page of another site"},
             429: {"description": "too many invalid links from this address"},
         },
@@ -136,7 +140,8 @@ def get_sign_in_link_router(auth: Auth, mailer: AccountMailer, links: SignInLink
         user_manager: UserManagerDep,
     ) -> BearerResponse:
         """Sign in with the token of a mailed link: the access token in the body and in cookies,
-        as a password login answers. The link works once; the address counts as verified."""
+        as a password login answers. The link works once; the address counts as verified.
+        An account with a second factor gets 401 MFA_REQUIRED, as from a password login."""
         auth.origins.require(request)
         ip = client_ip(request)
         # Checked before the link is spent: a locked-out address burns nobody's link.
@@ -145,6 +150,8 @@ def get_sign_in_link_router(auth: Auth, mailer: AccountMailer, links: SignInLink
         if user is None:
             await limiter.hit("sign-in-link-consume:ip", ip, settings.rate_limit_login_ip)
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=SIGN_IN_LINK_INVALID)
+        if challenge := await factors.challenge(user):
+            raise SecondFactorRequired(challenge)
         access_token = await auth.sign_in(user, request, response)
         await user_manager.on_after_login(user, request, response)
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106

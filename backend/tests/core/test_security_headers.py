@@ -33,7 +33,7 @@ async def test_auth_routes_and_token_pages_send_no_referrer(client: AsyncClient)
     )
 
     assert login.headers["referrer-policy"] == "no-referrer"
-    for path in ["/auth/sessions", "/verify", "/reset-password", "/sign-in/link"]:
+    for path in ["/auth/sessions", "/verify", "/reset-password", "/sign-in/link", "/sign-in/mfa"]:
         assert (await client.get(path)).headers["referrer-policy"] == "no-referrer", path
     assert (await client.get("/health")).headers["referrer-policy"] == "strict-origin-when-cross-origin"
 

@@ -16,6 +16,9 @@ export interface paths {
         /**
          * Auth:Jwt.Login
          * @description Log in with `username` (the email) and `password`: the token in the body and in cookies.
+         *
+         *     An account with a second factor gets no session yet: 401 MFA_REQUIRED with a ticket for
+         *     POST /auth/mfa/verify.
          */
         post: operations["auth_jwt_login_auth_jwt_login_post"];
         delete?: never;
@@ -164,6 +167,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My second factors */
+        get: operations["mfa_status_auth_mfa_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up an authenticator app
+         * @description A new secret, pending until confirmed: scan the QR code or type the secret into the app.
+         */
+        post: operations["setup_totp_auth_mfa_totp_setup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn on two-step sign-in
+         * @description Switch TOTP on with a code from the app; the answer holds the recovery codes, once.
+         */
+        post: operations["confirm_totp_auth_mfa_totp_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn off two-step sign-in
+         * @description Remove the authenticator app and the recovery codes; my other sessions end.
+         */
+        post: operations["disable_totp_auth_mfa_totp_disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes
+         * @description Ten new recovery codes, shown this once; the old ones stop working.
+         */
+        post: operations["regenerate_recovery_codes_auth_mfa_recovery_codes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish signing in with a second factor
+         * @description The ticket of an MFA_REQUIRED answer and a code (or a recovery code): the session
+         *     starts as after a login, with the token in the body and in cookies.
+         */
+        post: operations["auth_mfa_verify_auth_mfa_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/sign-in-link": {
         parameters: {
             query?: never;
@@ -200,6 +321,7 @@ export interface paths {
          * Auth:Sign In Link.Consume
          * @description Sign in with the token of a mailed link: the access token in the body and in cookies,
          *     as a password login answers. The link works once; the address counts as verified.
+         *     An account with a second factor gets 401 MFA_REQUIRED, as from a password login.
          */
         post: operations["auth_sign_in_link_consume_auth_sign_in_link_consume_post"];
         delete?: never;
@@ -718,6 +840,24 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * FactorChangeProof
+         * @description Fresh proof for changing factors: the password, a current code or a recovery code.
+         */
+        FactorChangeProof: {
+            /**
+             * Code
+             * @description the 6 digits the authenticator app shows
+             */
+            code?: string | null;
+            /**
+             * Recovery Code
+             * @description one of the recovery codes
+             */
+            recovery_code?: string | null;
+            /** Current Password */
+            current_password?: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -748,6 +888,58 @@ export interface components {
             has_password: boolean;
             /** Accounts */
             accounts: components["schemas"]["LinkedAccount"][];
+        };
+        /** MfaChallenge */
+        MfaChallenge: {
+            /**
+             * Code
+             * @default MFA_REQUIRED
+             * @constant
+             */
+            code?: "MFA_REQUIRED";
+            /**
+             * Reason
+             * @default Enter a code from your authenticator app, or a recovery code.
+             */
+            reason?: string;
+            /**
+             * Ticket
+             * @description for POST /auth/mfa/verify; works once, for 5 minutes
+             */
+            ticket: string;
+            /** Methods */
+            methods: ("totp" | "recovery_code")[];
+        };
+        /**
+         * MfaRequired
+         * @description 401 from a sign-in whose account has a second factor: no session yet.
+         */
+        MfaRequired: {
+            detail: components["schemas"]["MfaChallenge"];
+        };
+        /** MfaStatus */
+        MfaStatus: {
+            /** Totp Enabled */
+            totp_enabled: boolean;
+            /** Recovery Codes Left */
+            recovery_codes_left: number;
+            /** Methods */
+            methods: ("totp" | "recovery_code")[];
+        };
+        /** MfaVerify */
+        MfaVerify: {
+            /**
+             * Code
+             * @description the 6 digits the authenticator app shows
+             */
+            code?: string | null;
+            /**
+             * Recovery Code
+             * @description one of the recovery codes
+             */
+            recovery_code?: string | null;
+            /** Ticket */
+            ticket: string;
         };
         /** OutboxMessage */
         OutboxMessage: {
@@ -785,6 +977,14 @@ export interface components {
         };
         /** @example 5eb7cf5a86d9755df3a6c593 */
         PydanticObjectId: string;
+        /** RecoveryCodes */
+        RecoveryCodes: {
+            /**
+             * Recovery Codes
+             * @description shown this once; each works once
+             */
+            recovery_codes: string[];
+        };
         /** SessionRead */
         SessionRead: {
             /** Id */
@@ -845,6 +1045,34 @@ export interface components {
             name?: string | null;
             /** Completed */
             completed?: boolean | null;
+        };
+        /** TotpConfirm */
+        TotpConfirm: {
+            /**
+             * Code
+             * @description a code from the app, for the secret just set up
+             */
+            code: string;
+            /**
+             * Current Password
+             * @description required when the account has a password
+             */
+            current_password?: string | null;
+        };
+        /** TotpSetup */
+        TotpSetup: {
+            /**
+             * Secret
+             * @description base32, for typing into the app by hand
+             */
+            secret: string;
+            /** Otpauth Uri */
+            otpauth_uri: string;
+            /**
+             * Qr Svg
+             * @description the otpauth URI as a QR code: an SVG `data:` URI for an <img>
+             */
+            qr_svg: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -975,6 +1203,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description MFA_REQUIRED: the account has a second factor; no session was started. POST the `ticket` with a code to /auth/mfa/verify. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRequired"];
                 };
             };
             /** @description ORIGIN_NOT_ALLOWED: the request came from a page of another site */
@@ -1450,6 +1687,496 @@ export interface operations {
             };
         };
     };
+    mfa_status_auth_mfa_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    setup_totp_auth_mfa_totp_setup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpSetup"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description TOTP_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    confirm_totp_auth_mfa_totp_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description MFA_CODE_INVALID, or MFA_PROOF_INVALID: the password is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description TOTP_SETUP_NOT_STARTED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    disable_totp_auth_mfa_totp_disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorChangeProof"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description MFA_PROOF_INVALID: the password or code is wrong (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    regenerate_recovery_codes_auth_mfa_recovery_codes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorChangeProof"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description MFA_PROOF_INVALID: the password or code is wrong (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    auth_mfa_verify_auth_mfa_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerify"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BearerResponse"];
+                };
+            };
+            /** @description MFA_CODE_INVALID (counted as a failed login), or MFA_TICKET_INVALID: unknown, expired, used, or 5 wrong codes given */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description ORIGIN_NOT_ALLOWED: the request came from a page of another site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many failed logins for this account or from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
     auth_sign_in_link_request_auth_sign_in_link_post: {
         parameters: {
             query?: never;
@@ -1552,6 +2279,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description MFA_REQUIRED: the account has a second factor; no session was started. POST the `ticket` with a code to /auth/mfa/verify. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRequired"];
                 };
             };
             /** @description ORIGIN_NOT_ALLOWED: the request came from a page of another site */
@@ -1831,7 +2567,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description signed in: to the app; refused: to /sign-in/error?code=... */
+            /** @description signed in: to the app; second factor needed: to /sign-in/mfa?ticket=...; refused: to /sign-in/error?code=... */
             302: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,373 @@
+"""Second factors: TOTP (RFC 6238) with recovery codes, and the ticket between the two steps.
+
+Enrolment: `POST /auth/mfa/totp/setup` makes a secret (160 bits, pyotp) and answers with it in
+text, its `otpauth://` URI and that URI as a QR code drawn here (segno, an SVG `data:` URI: no
+third party ever sees the secret). The secret is pending until `POST /auth/mfa/totp/confirm`
+brings a valid code (and the password, for an account that has one); TOTP is on from then, and
+the answer holds 10 recovery codes, shown this once. The secret is never returned again.
+
+Storage (`second_factors`, one document per user, `_id` = the user's id): the secret encrypted
+with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the app's secret material,
+`derive_secret(JWT secret, "totp")`. With several `JWT_SECRET_KEYS` the first encrypts and any
+decrypts (MultiFernet), and each accepted code re-encrypts under the first, so a rotation locks
+nobody out once they have signed in while the old secret was still listed.
+
+Codes: 6 digits, accepted for the current 30-second step or one either side (clock drift). Each
+step is accepted once: the newest accepted step is stored and only a later one passes, claimed
+with one conditional update, so two requests racing with one code cannot both pass.
+
+Recovery codes: 24 characters from an alphabet without look-alikes (no 0/o, 1/i/l), shown as six
+groups of four. Each holds 118 random bits, so one SHA-256 is storage enough (OWASP ASVS 5.0
+6.5.2: a plain approved hash is allowed for lookup secrets of 112 bits or more; shorter ones
+would need a password hash). A code is spent by one `$pull` of its hash: it works once.
+
+Sign-in: when an account has TOTP on, a correct first factor (password, a provider, a sign-in
+link) starts no session. It answers MFA_REQUIRED with a ticket: 256 random bits, stored only as
+SHA-256, bound to the user, valid `TICKET_SECONDS`, spent by the one success, refused after
+`TICKET_MAX_FAILURES` wrong codes. `POST /auth/mfa/verify` with the ticket and a code (or a
+recovery code) starts the session a login starts. Wrong codes count as failed logins: the same
+per-account and per-IP counters, the same lockout.
+
+The routes are in mfa_routes.py.
+"""
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+import pyotp
+import segno
+from beanie import Document, PydanticObjectId
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from fastapi import HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pymongo import IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from backend.apps.auth.sessions import new_secret, token_hash
+from backend.apps.user.models import User
+from backend.config import Settings
+from backend.core.clock import utcnow
+from backend.core.crypto import derive_secret
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["totp", "recovery_code"]
+
+TICKET_SECONDS = 300
+TICKET_MAX_FAILURES = 5
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+RECOVERY_CODE_LENGTH = 24  # 24 x log2(31) = 118.9 bits
+RECOVERY_GROUP = 4
+NO_STEP = -1
+
+
+class SecondFactorState(Document):
+    id: PydanticObjectId  # type: ignore[assignment]  # the user's id
+    totp_secret: str | None = None  # Fernet token of the base32 secret; never the secret itself
+    totp_enabled: bool = False  # False with a secret: enrolment started, not confirmed
+    totp_last_step: int = NO_STEP  # the newest time step a code was accepted for
+    recovery_codes: list[str] = Field(default_factory=list)  # SHA-256 of each unused code
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "second_factors"
+
+
+class MfaTicket(Document):
+    id: str  # type: ignore[assignment]  # SHA-256 of the ticket; the ticket itself is never stored
+    user_id: PydanticObjectId
+    expires_at: datetime
+    failures: int = 0
+
+    class Settings:
+        name = "mfa_tickets"
+        indexes = [
+            IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
+            IndexModel("user_id", name="user"),
+        ]
+
+
+class MfaChallenge(BaseModel):
+    code: Literal["MFA_REQUIRED"] = "MFA_REQUIRED"
+    reason: str = "Enter a code from your authenticator app, or a recovery code."
+    ticket: str = Field(description="for POST /auth/mfa/verify; works once, for 5 minutes")
+    methods: list[Method]
+
+
+class MfaRequired(BaseModel):
+    """401 from a sign-in whose account has a second factor: no session yet."""
+
+    detail: MfaChallenge
+
+
+class SecondFactorRequired(HTTPException):
+    def __init__(self, challenge: MfaChallenge) -> None:
+        super().__init__(status.HTTP_401_UNAUTHORIZED, detail=challenge.model_dump())
+
+
+MFA_REQUIRED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": MfaRequired,
+        "description": "MFA_REQUIRED: the account has a second factor; no session was started. "
+        "POST the `ticket` with a code to /auth/mfa/verify.",
+    }
+}
+
+
+class SecondFactorCode(BaseModel):
+    """Exactly one of the fields in `proofs`."""
+
+    model_config = ConfigDict(extra="forbid")
+    proofs: ClassVar[tuple[str, ...]] = ("code", "recovery_code")
+
+    code: str | None = Field(None, max_length=16, description="the 6 digits the authenticator app shows")
+    recovery_code: str | None = Field(None, max_length=64, description="one of the recovery codes")
+
+    @model_validator(mode="after")
+    def _exactly_one_proof(self) -> "SecondFactorCode":
+        if sum(getattr(self, name) is not None for name in self.proofs) != 1:
+            raise ValueError(f"send exactly one of: {', '.join(self.proofs)}")
+        return self
+
+
+class TotpSetup(BaseModel):
+    secret: str = Field(description="base32, for typing into the app by hand")
+    otpauth_uri: str
+    qr_svg: str = Field(description="the otpauth URI as a QR code: an SVG `data:` URI for an <img>")
+
+
+class MfaStatus(BaseModel):
+    totp_enabled: bool
+    recovery_codes_left: int
+    methods: list[Method]
+
+
+def refusal(status_code: int, code: str, reason: str) -> HTTPException:
+    return HTTPException(status_code, detail={"code": code, "reason": reason})
+
+
+CODE_INVALID = refusal(
+    status.HTTP_400_BAD_REQUEST, "MFA_CODE_INVALID", "That code is wrong or was used already."
+)
+NOT_ENABLED = refusal(status.HTTP_409_CONFLICT, "MFA_NOT_ENABLED", "Two-step sign-in is not on.")
+
+
+def fernet_key(secret: str) -> bytes:
+    return base64.urlsafe_b64encode(bytes.fromhex(derive_secret(secret, "totp")))
+
+
+def normalized_recovery_code(code: str) -> str:
+    return "".join(c for c in code.lower() if c.isalnum())
+
+
+def recovery_code_hash(code: str) -> str:
+    return hashlib.sha256(normalized_recovery_code(code).encode()).hexdigest()
+
+
+def new_recovery_codes() -> list[str]:
+    """Fresh codes, shown as groups of four: `xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`."""
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append("-".join(code[i : i + RECOVERY_GROUP] for i in range(0, len(code), RECOVERY_GROUP)))
+    return codes
+
+
+def matching_step(secret: str, code: str, now: float, after: int) -> int | None:
+    """The time step within one of `now` whose code is `code`, if it is later than `after`."""
+    code = "".join(code.split())
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if step > after and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+class SecondFactors:
+    """The second factors of accounts, and the tickets of sign-ins waiting for one."""
+
+    # Seconds since the epoch, for TOTP steps; tests replace it to pick the moment.
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.totp_issuer
+        self.cipher = MultiFernet([Fernet(fernet_key(secret)) for secret in settings.jwt_secrets])
+
+    async def status(self, user_id: PydanticObjectId) -> MfaStatus:
+        state = await self._enabled(user_id)
+        return MfaStatus(
+            totp_enabled=state is not None,
+            recovery_codes_left=len(state["recovery_codes"]) if state else 0,
+            methods=_methods(state),
+        )
+
+    async def start_totp(self, user: User) -> TotpSetup:
+        """A new pending secret for `user` (replacing one pending before); 409 when TOTP is on."""
+        secret = pyotp.random_base32()
+        try:
+            await _states().update_one(
+                {"_id": user.id, "totp_enabled": {"$ne": True}},
+                {
+                    "$set": {
+                        "totp_secret": self.cipher.encrypt(secret.encode()).decode(),
+                        "totp_enabled": False,
+                        "totp_last_step": NO_STEP,
+                        "recovery_codes": [],
+                        "updated_at": utcnow(),
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:  # the document exists with TOTP on
+            raise refusal(
+                status.HTTP_409_CONFLICT, "TOTP_ALREADY_ENABLED", "Turn two-step sign-in off first."
+            ) from None
+        uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=self.issuer)
+        return TotpSetup(
+            secret=secret, otpauth_uri=uri, qr_svg=segno.make(uri, error="m").svg_data_uri(scale=4)
+        )
+
+    async def confirm_totp(self, user_id: PydanticObjectId, code: str) -> list[str]:
+        """Switch TOTP on with a valid code for the pending secret; the new recovery codes."""
+        state = await _states().find_one(
+            {"_id": user_id, "totp_enabled": False, "totp_secret": {"$ne": None}}
+        )
+        if state is None:
+            raise refusal(
+                status.HTTP_409_CONFLICT, "TOTP_SETUP_NOT_STARTED", "Start with POST /auth/mfa/totp/setup."
+            )
+        step = matching_step(self._decrypt(state["totp_secret"]) or "", code, self.clock(), NO_STEP)
+        if step is None:
+            raise CODE_INVALID
+        codes = new_recovery_codes()
+        confirmed = await _states().update_one(
+            {"_id": user_id, "totp_enabled": False, "totp_secret": state["totp_secret"]},
+            {
+                "$set": {
+                    "totp_enabled": True,
+                    "totp_last_step": step,  # the code that confirmed cannot also sign in
+                    "recovery_codes": [recovery_code_hash(c) for c in codes],
+                    "updated_at": utcnow(),
+                }
+            },
+        )
+        if confirmed.modified_count != 1:  # set up again meanwhile: that secret is the pending one
+            raise CODE_INVALID
+        return codes
+
+    async def disable(self, user_id: PydanticObjectId) -> None:
+        deleted = await _states().delete_one({"_id": user_id, "totp_enabled": True})
+        if deleted.deleted_count != 1:
+            raise NOT_ENABLED
+        await _tickets().delete_many({"user_id": user_id})
+
+    async def regenerate_recovery_codes(self, user_id: PydanticObjectId) -> list[str]:
+        codes = new_recovery_codes()
+        replaced = await _states().update_one(
+            {"_id": user_id, "totp_enabled": True},
+            {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
+        )
+        if replaced.matched_count != 1:
+            raise NOT_ENABLED
+        return codes
+
+    async def accept(self, user_id: PydanticObjectId, proof: SecondFactorCode) -> Method | None:
+        """Spend `proof` (a TOTP code or a recovery code) if it is good; which one it was."""
+        if proof.recovery_code is not None:
+            spent = recovery_code_hash(proof.recovery_code)
+            pulled = await _states().update_one(
+                {"_id": user_id, "totp_enabled": True, "recovery_codes": spent},
+                {"$pull": {"recovery_codes": spent}},
+            )
+            return "recovery_code" if pulled.modified_count == 1 else None
+        state = await self._enabled(user_id)
+        secret = self._decrypt(state["totp_secret"]) if state else None
+        if state is None or secret is None or proof.code is None:
+            return None
+        step = matching_step(secret, proof.code, self.clock(), state["totp_last_step"])
+        if step is None:
+            return None
+        # Claimed only if no request claimed this step (or a later one) meanwhile.
+        claimed = await _states().update_one(
+            {"_id": user_id, "totp_enabled": True, "totp_last_step": {"$lt": step}},
+            {
+                "$set": {
+                    "totp_last_step": step,
+                    "totp_secret": self.cipher.rotate(state["totp_secret"]).decode(),
+                }
+            },
+        )
+        return "totp" if claimed.modified_count == 1 else None
+
+    async def challenge(self, user: User) -> MfaChallenge | None:
+        """None when `user` has no second factor; else a new ticket for the second step."""
+        state = await self._enabled(user.id)
+        if state is None:
+            return None
+        ticket = new_secret()
+        await MfaTicket(
+            id=token_hash(ticket), user_id=user.id, expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS)
+        ).insert()
+        return MfaChallenge(ticket=ticket, methods=_methods(state))
+
+    async def open_ticket(self, ticket: str) -> MfaTicket | None:
+        found = await _tickets().find_one(
+            {
+                "_id": token_hash(ticket),
+                "expires_at": {"$gt": utcnow()},
+                "failures": {"$lt": TICKET_MAX_FAILURES},
+            }
+        )
+        return MfaTicket.model_validate(found) if found else None
+
+    async def ticket_failed(self, ticket: MfaTicket) -> None:
+        """One more wrong code on `ticket`; at `TICKET_MAX_FAILURES` it opens no more."""
+        await _tickets().update_one({"_id": ticket.id}, {"$inc": {"failures": 1}})
+
+    async def spend_ticket(self, ticket: MfaTicket) -> bool:
+        """Claim `ticket` for the one session it starts: False when another request did."""
+        return (
+            await _tickets().find_one_and_delete({"_id": ticket.id, "expires_at": {"$gt": utcnow()}})
+            is not None
+        )
+
+    async def forget_user(self, user_id: PydanticObjectId) -> None:
+        """A deleted user's factors and pending sign-ins go with them."""
+        await _states().delete_one({"_id": user_id})
+        await _tickets().delete_many({"user_id": user_id})
+
+    async def _enabled(self, user_id: PydanticObjectId) -> dict[str, Any] | None:
+        return await _states().find_one({"_id": user_id, "totp_enabled": True})
+
+    def _decrypt(self, token: str) -> str | None:
+        try:
+            return self.cipher.decrypt(token.encode()).decode()
+        except InvalidToken:  # made with a secret no longer listed in JWT_SECRET_KEYS
+            logger.warning("a TOTP secret cannot be decrypted with the configured secrets")
+            return None
+
+
+def _methods(state: dict[str, Any] | None) -> list[Method]:
+    if state is None:
+        return []
+    return ["totp", "recovery_code"] if state["recovery_codes"] else ["totp"]
+
+
+def _states() -> AsyncCollection[dict[str, Any]]:
+    return SecondFactorState.get_pymongo_collection()
+
+
+def _tickets() -> AsyncCollection[dict[str, Any]]:
+    return MfaTicket.get_pymongo_collection()
