@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 	bench secret keys superuser idp clean
 
 help:
-	@echo "make run        build the frontend, start the embedded database and the app at http://127.0.0.1:8000"
+	@echo "make run        build the frontend, start the embedded database and the app at http://localhost:8000"
 	@echo "make dev        the API plus Vite's dev server at http://localhost:5173 (hot reload)"
 	@echo "make test       install test dependencies and run everything CI runs"
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"

@@ -150,8 +150,10 @@ class Settings(BaseSettings):
     # One-time sign-in links mailed on request (apps/auth/sign_in_links.py).
     sign_in_links_enabled: bool = True
     sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)
-    # Second factors (apps/auth/mfa.py): the name authenticator apps show beside the account.
-    totp_issuer: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
+    # The name authenticator apps and passkey prompts show beside the account (apps/auth/mfa.py).
+    app_name: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
+    # Changing how an account signs in needs a sign-in or a confirmation this recent.
+    confirmation_window_seconds: int = Field(300, ge=30, le=3600)
 
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []
@@ -302,8 +304,12 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        """PUBLIC_URL without a trailing slash; in development it defaults to HOST:PORT."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """PUBLIC_URL without a trailing slash. Unset (development), `http://HOST:PORT`, with
+        `localhost` for a loopback HOST: passkeys need a host name, browsers refuse IP addresses."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("127.0.0.1", "::1") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def smtp_port_or_default(self) -> int:

@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.apps.auth.backend import build_auth
+from backend.apps.auth.confirmation import Confirmation
 from backend.apps.auth.csrf import CSRF_HEADER
 from backend.apps.auth.discovery import get_discovery_router
 from backend.apps.auth.linked_accounts import (
@@ -20,8 +21,10 @@ from backend.apps.auth.linked_accounts import (
     get_linked_accounts_router,
 )
 from backend.apps.auth.mfa import MfaTicket, SecondFactors, SecondFactorState
-from backend.apps.auth.mfa_routes import get_mfa_router
+from backend.apps.auth.mfa_routes import get_mfa_admin_router, get_mfa_router
 from backend.apps.auth.oauth import get_oauth_router, get_providers_router
+from backend.apps.auth.passkey_routes import get_passkey_router
+from backend.apps.auth.passkeys import Passkey, PasskeyChallenge, Passkeys
 from backend.apps.auth.providers import build_providers
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions
@@ -57,6 +60,8 @@ DOCUMENT_MODELS = [
     OAuthAccount,
     SecondFactorState,
     MfaTicket,
+    Passkey,
+    PasskeyChallenge,
     RateLimitCounter,
     Task,
     TaskCount,
@@ -77,9 +82,10 @@ def create_app(
     limiter = RateLimiter(settings.rate_limit_enabled)
     sessions = Sessions(settings)
     sign_in_links = SignInLinks(settings)
-    second_factors = SecondFactors(settings)
+    passkeys = Passkeys(settings)
+    second_factors = SecondFactors(settings, passkeys)
     # Deleting a user deletes what other apps keep of them: sessions, pending sign-in links,
-    # second factors, linked providers, then tasks.
+    # second factors and passkeys, linked providers, then tasks.
     hooks = AccountHooks(
         end_sessions=sessions.end_all,
         on_user_deleted=(
@@ -138,7 +144,11 @@ def create_app(
     add_user_error_handlers(app)
     add_docs(app)
     app.include_router(get_auth_router(auth, second_factors))
-    app.include_router(get_mfa_router(auth, second_factors, mailer))
+    confirmation = Confirmation(auth, second_factors)
+    app.include_router(confirmation.router())
+    app.include_router(get_mfa_router(auth, second_factors, confirmation, mailer))
+    app.include_router(get_passkey_router(auth, passkeys, second_factors, confirmation, mailer))
+    app.include_router(get_mfa_admin_router(auth, second_factors, mailer))
     if settings.sign_in_links_enabled:
         app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links, second_factors))
     app.include_router(get_discovery_router(auth.strategy.keys, settings.issuer, settings.base_url))

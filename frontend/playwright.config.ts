@@ -11,7 +11,8 @@ import { defineConfig } from "@playwright/test";
  * A local OpenID provider (tools/oidc-provider) runs beside it for "Continue with Corp ID".
  */
 const port = Number(process.env.E2E_PORT ?? 8765);
-export const baseURL = `http://127.0.0.1:${port}`;
+// localhost, not 127.0.0.1: browsers refuse IP addresses as passkey domains.
+export const baseURL = `http://localhost:${port}`;
 export const ACCESS_TOKEN_SECONDS = 15;
 export const SUPERUSER = { email: "e2e.admin@example.com", password: "e2e superuser passphrase" };
 process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "farm-e2e-"));

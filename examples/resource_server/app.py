@@ -5,7 +5,7 @@ No shared secret and no database: at start-up it reads the app's discovery docum
 checks each token with PyJWT against the public key the token's `kid` names. The app must sign
 with RS256, ES256 or EdDSA (`JWT_ALGORITHM`); HS256 tokens cannot be checked without the secret.
 
-    AUTH_ISSUER    where the app is served (default http://127.0.0.1:8000)
+    AUTH_ISSUER    where the app is served (default http://localhost:8000)
     AUTH_AUDIENCE  the app's REALM_APP_ID (default farm-auth-dev, the app's development value)
 
 Run: `.venv/bin/uvicorn examples.resource_server.app:app --port 8001` (see README.md here).
@@ -23,7 +23,7 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-AUTH_ISSUER = os.environ.get("AUTH_ISSUER", "http://127.0.0.1:8000").rstrip("/")
+AUTH_ISSUER = os.environ.get("AUTH_ISSUER", "http://localhost:8000").rstrip("/")
 AUTH_AUDIENCE = os.environ.get("AUTH_AUDIENCE", "farm-auth-dev")
 # Public-key algorithms only: an HS256 "signature" made with a published public key proves nothing.
 ASYMMETRIC = {"RS256", "ES256", "EdDSA"}

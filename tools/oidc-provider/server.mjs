@@ -17,7 +17,7 @@
 //   IDP_CLIENT_SECRET  its secret (default farm-auth-local-dev-secret), accepted as
 //                      client_secret_basic or client_secret_post
 //   IDP_REDIRECT_URIS  comma-separated redirect URIs the client may use, matched exactly (default
-//                      http://127.0.0.1:8000/auth/oauth/corp/callback,
+//                      http://localhost:8000/auth/oauth/corp/callback,
 //                      http://localhost:5173/auth/oauth/corp/callback)
 //   IDP_ACCOUNTS       path to a JSON array of accounts, each
 //                      {"sub", "email", "email_verified", "name", "password"}
@@ -52,7 +52,7 @@ const CLIENT_ID = env('IDP_CLIENT_ID', 'farm-auth-local');
 const CLIENT_SECRET = env('IDP_CLIENT_SECRET', 'farm-auth-local-dev-secret');
 const REDIRECT_URIS = env(
   'IDP_REDIRECT_URIS',
-  'http://127.0.0.1:8000/auth/oauth/corp/callback,http://localhost:5173/auth/oauth/corp/callback',
+  'http://localhost:8000/auth/oauth/corp/callback,http://localhost:5173/auth/oauth/corp/callback',
 )
   .split(',')
   .map((uri) => uri.trim())

@@ -1,10 +1,11 @@
-"""Second factors: TOTP (RFC 6238) with recovery codes, and the ticket between the two steps.
+"""Second factors: TOTP (RFC 6238), passkeys and recovery codes, and the ticket between the steps.
 
 Enrolment: `POST /auth/mfa/totp/setup` makes a secret (160 bits, pyotp) and answers with it in
 text, its `otpauth://` URI and that URI as a QR code drawn here (segno, an SVG `data:` URI: no
-third party ever sees the secret). The secret is pending until `POST /auth/mfa/totp/confirm`
-brings a valid code (and the password, for an account that has one); TOTP is on from then, and
-the answer holds 10 recovery codes, shown this once. The secret is never returned again.
+third party ever sees the secret). The secret is pending, for `SETUP_SECONDS`, until
+`POST /auth/mfa/totp/confirm` brings a valid code; TOTP is on from then. The secret is never
+returned again. An account's second factors are TOTP and its passkeys (passkeys.py); with the
+first of them come 10 recovery codes, shown once, and with the last they go.
 
 Storage (`second_factors`, one document per user, `_id` = the user's id): the secret encrypted
 with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the app's secret material,
@@ -21,12 +22,12 @@ groups of four. Each holds 118 random bits, so one SHA-256 is storage enough (OW
 6.5.2: a plain approved hash is allowed for lookup secrets of 112 bits or more; shorter ones
 would need a password hash). A code is spent by one `$pull` of its hash: it works once.
 
-Sign-in: when an account has TOTP on, a correct first factor (password, a provider, a sign-in
+Sign-in: when an account has a second factor, a correct first factor (password, a provider, a sign-in
 link) starts no session. It answers MFA_REQUIRED with a ticket: 256 random bits, stored only as
 SHA-256, bound to the user, valid `TICKET_SECONDS`, spent by the one success, refused after
-`TICKET_MAX_FAILURES` wrong codes. `POST /auth/mfa/verify` with the ticket and a code (or a
-recovery code) starts the session a login starts. Wrong codes count as failed logins: the same
-per-account and per-IP counters, the same lockout.
+`TICKET_MAX_FAILURES` wrong codes. `POST /auth/mfa/verify` with the ticket and a code, a
+recovery code or a passkey assertion starts the session a login starts. Wrong codes count as
+failed logins: the same per-account and per-IP counters, the same lockout.
 
 The routes are in mfa_routes.py.
 """
@@ -51,6 +52,7 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from backend.apps.auth.passkeys import AuthenticationResponse, Passkeys, Purpose
 from backend.apps.auth.sessions import new_secret, token_hash
 from backend.apps.user.models import User
 from backend.config import Settings
@@ -59,9 +61,10 @@ from backend.core.crypto import derive_secret
 
 logger = logging.getLogger(__name__)
 
-Method = Literal["totp", "recovery_code"]
+Method = Literal["totp", "passkey", "recovery_code"]
 
 TICKET_SECONDS = 300
+SETUP_SECONDS = 600  # a TOTP secret shown but never confirmed is refused after this
 TICKET_MAX_FAILURES = 5
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -98,7 +101,7 @@ class MfaTicket(Document):
 
 class MfaChallenge(BaseModel):
     code: Literal["MFA_REQUIRED"] = "MFA_REQUIRED"
-    reason: str = "Enter a code from your authenticator app, or a recovery code."
+    reason: str = "Confirm it is you with your second factor."
     ticket: str = Field(description="for POST /auth/mfa/verify; works once, for 5 minutes")
     methods: list[Method]
 
@@ -123,17 +126,20 @@ MFA_REQUIRED_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-class SecondFactorCode(BaseModel):
+class SecondFactorProof(BaseModel):
     """Exactly one of the fields in `proofs`."""
 
     model_config = ConfigDict(extra="forbid")
-    proofs: ClassVar[tuple[str, ...]] = ("code", "recovery_code")
+    proofs: ClassVar[tuple[str, ...]] = ("code", "recovery_code", "passkey")
 
     code: str | None = Field(None, max_length=16, description="the 6 digits the authenticator app shows")
     recovery_code: str | None = Field(None, max_length=64, description="one of the recovery codes")
+    passkey: AuthenticationResponse | None = Field(
+        None, description="navigator.credentials.get()'s answer to the options of POST /auth/passkeys/options"
+    )
 
     @model_validator(mode="after")
-    def _exactly_one_proof(self) -> "SecondFactorCode":
+    def _exactly_one_proof(self) -> "SecondFactorProof":
         if sum(getattr(self, name) is not None for name in self.proofs) != 1:
             raise ValueError(f"send exactly one of: {', '.join(self.proofs)}")
         return self
@@ -148,7 +154,10 @@ class TotpSetup(BaseModel):
 class MfaStatus(BaseModel):
     totp_enabled: bool
     recovery_codes_left: int
-    methods: list[Method]
+    passkeys: int
+    methods: list[Method] = Field(description="what a sign-in's second step offers; [] = no second factor")
+    passkeys_available: bool
+    passkeys_unavailable_reason: str | None = Field(description="why not, when passkeys are off")
 
 
 def refusal(status_code: int, code: str, reason: str) -> HTTPException:
@@ -201,16 +210,21 @@ class SecondFactors:
     # Seconds since the epoch, for TOTP steps; tests replace it to pick the moment.
     clock: Callable[[], float] = staticmethod(time.time)
 
-    def __init__(self, settings: Settings) -> None:
-        self.issuer = settings.totp_issuer
+    def __init__(self, settings: Settings, passkeys: Passkeys) -> None:
+        self.issuer = settings.app_name
         self.cipher = MultiFernet([Fernet(fernet_key(secret)) for secret in settings.jwt_secrets])
+        self.passkeys = passkeys
 
     async def status(self, user_id: PydanticObjectId) -> MfaStatus:
-        state = await self._enabled(user_id)
+        state = await _states().find_one({"_id": user_id})
+        passkeys = await self.passkeys.count(user_id)
         return MfaStatus(
-            totp_enabled=state is not None,
+            totp_enabled=bool(state and state["totp_enabled"]),
             recovery_codes_left=len(state["recovery_codes"]) if state else 0,
-            methods=_methods(state),
+            passkeys=passkeys,
+            methods=_methods(state, passkeys),
+            passkeys_available=self.passkeys.available,
+            passkeys_unavailable_reason=self.passkeys.rp.unavailable_reason,
         )
 
     async def start_totp(self, user: User) -> TotpSetup:
@@ -224,9 +238,9 @@ class SecondFactors:
                         "totp_secret": self.cipher.encrypt(secret.encode()).decode(),
                         "totp_enabled": False,
                         "totp_last_step": NO_STEP,
-                        "recovery_codes": [],
                         "updated_at": utcnow(),
-                    }
+                    },
+                    "$setOnInsert": {"recovery_codes": []},
                 },
                 upsert=True,
             )
@@ -240,59 +254,99 @@ class SecondFactors:
         )
 
     async def confirm_totp(self, user_id: PydanticObjectId, code: str) -> list[str]:
-        """Switch TOTP on with a valid code for the pending secret; the new recovery codes."""
+        """Switch TOTP on with a valid code for the secret set up in the last `SETUP_SECONDS`;
+        the new recovery codes when it is the account's first second factor, else []."""
         state = await _states().find_one(
-            {"_id": user_id, "totp_enabled": False, "totp_secret": {"$ne": None}}
+            {
+                "_id": user_id,
+                "totp_enabled": False,
+                "totp_secret": {"$ne": None},
+                "updated_at": {"$gt": utcnow() - timedelta(seconds=SETUP_SECONDS)},
+            }
         )
         if state is None:
             raise refusal(
-                status.HTTP_409_CONFLICT, "TOTP_SETUP_NOT_STARTED", "Start with POST /auth/mfa/totp/setup."
+                status.HTTP_409_CONFLICT,
+                "TOTP_SETUP_NOT_STARTED",
+                "Set up the authenticator app again: the code it was shown has expired.",
             )
         step = matching_step(self._decrypt(state["totp_secret"]) or "", code, self.clock(), NO_STEP)
         if step is None:
             raise CODE_INVALID
-        codes = new_recovery_codes()
+        first = not state["recovery_codes"] and not await self.passkeys.count(user_id)
+        codes = new_recovery_codes() if first else []
+        enabled: dict[str, Any] = {
+            "totp_enabled": True,
+            "totp_last_step": step,  # the code that confirmed cannot also sign in
+            "updated_at": utcnow(),
+        }
+        if codes:
+            enabled["recovery_codes"] = [recovery_code_hash(c) for c in codes]
         confirmed = await _states().update_one(
-            {"_id": user_id, "totp_enabled": False, "totp_secret": state["totp_secret"]},
-            {
-                "$set": {
-                    "totp_enabled": True,
-                    "totp_last_step": step,  # the code that confirmed cannot also sign in
-                    "recovery_codes": [recovery_code_hash(c) for c in codes],
-                    "updated_at": utcnow(),
-                }
-            },
+            {"_id": user_id, "totp_enabled": False, "totp_secret": state["totp_secret"]}, {"$set": enabled}
         )
         if confirmed.modified_count != 1:  # set up again meanwhile: that secret is the pending one
             raise CODE_INVALID
         return codes
 
-    async def disable(self, user_id: PydanticObjectId) -> None:
-        deleted = await _states().delete_one({"_id": user_id, "totp_enabled": True})
-        if deleted.deleted_count != 1:
+    async def disable_totp(self, user_id: PydanticObjectId) -> None:
+        turned_off = await _states().update_one(
+            {"_id": user_id, "totp_enabled": True},
+            {"$set": {"totp_enabled": False, "totp_secret": None, "updated_at": utcnow()}},
+        )
+        if turned_off.modified_count != 1:
             raise NOT_ENABLED
+        await self.factor_removed(user_id)
+
+    async def passkey_added(self, user_id: PydanticObjectId) -> list[str]:
+        """After a passkey is registered: new recovery codes if it is the first second factor."""
+        if await self.passkeys.count(user_id) != 1:
+            return []
+        codes = new_recovery_codes()
+        try:
+            made = await _states().update_one(
+                {"_id": user_id, "totp_enabled": {"$ne": True}, "recovery_codes": {"$size": 0}},
+                {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # TOTP is on or codes exist: the account had a factor already
+            return []
+        return codes if made.modified_count or made.upserted_id else []
+
+    async def factor_removed(self, user_id: PydanticObjectId) -> None:
+        """After a factor goes: with none left, the recovery codes and pending sign-ins go too."""
+        if await self.passkeys.count(user_id) == 0:
+            await _states().update_one(
+                {"_id": user_id, "totp_enabled": {"$ne": True}}, {"$set": {"recovery_codes": []}}
+            )
         await _tickets().delete_many({"user_id": user_id})
 
     async def regenerate_recovery_codes(self, user_id: PydanticObjectId) -> list[str]:
-        codes = new_recovery_codes()
-        replaced = await _states().update_one(
-            {"_id": user_id, "totp_enabled": True},
-            {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
-        )
-        if replaced.matched_count != 1:
+        if not (await self.status(user_id)).methods:
             raise NOT_ENABLED
+        codes = new_recovery_codes()
+        await _states().update_one(
+            {"_id": user_id},
+            {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
+            upsert=True,
+        )
         return codes
 
-    async def accept(self, user_id: PydanticObjectId, proof: SecondFactorCode) -> Method | None:
-        """Spend `proof` (a TOTP code or a recovery code) if it is good; which one it was."""
+    async def accept(
+        self, user_id: PydanticObjectId, proof: SecondFactorProof, purpose: Purpose = "second_factor"
+    ) -> Method | None:
+        """Spend `proof` (a TOTP code, a recovery code or a passkey assertion made for `purpose`)
+        if it is good; which kind it was."""
+        if proof.passkey is not None:
+            passkey = await self.passkeys.authenticate(proof.passkey, purpose, user_id)
+            return "passkey" if passkey else None
         if proof.recovery_code is not None:
             spent = recovery_code_hash(proof.recovery_code)
             pulled = await _states().update_one(
-                {"_id": user_id, "totp_enabled": True, "recovery_codes": spent},
-                {"$pull": {"recovery_codes": spent}},
+                {"_id": user_id, "recovery_codes": spent}, {"$pull": {"recovery_codes": spent}}
             )
             return "recovery_code" if pulled.modified_count == 1 else None
-        state = await self._enabled(user_id)
+        state = await _states().find_one({"_id": user_id, "totp_enabled": True})
         secret = self._decrypt(state["totp_secret"]) if state else None
         if state is None or secret is None or proof.code is None:
             return None
@@ -313,14 +367,14 @@ class SecondFactors:
 
     async def challenge(self, user: User) -> MfaChallenge | None:
         """None when `user` has no second factor; else a new ticket for the second step."""
-        state = await self._enabled(user.id)
-        if state is None:
+        methods = (await self.status(user.id)).methods
+        if not methods:
             return None
         ticket = new_secret()
         await MfaTicket(
             id=token_hash(ticket), user_id=user.id, expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS)
         ).insert()
-        return MfaChallenge(ticket=ticket, methods=_methods(state))
+        return MfaChallenge(ticket=ticket, methods=methods)
 
     async def open_ticket(self, ticket: str) -> MfaTicket | None:
         found = await _tickets().find_one(
@@ -344,12 +398,11 @@ class SecondFactors:
         )
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
-        """A deleted user's factors and pending sign-ins go with them."""
+        """Every second factor of `user_id` and their pending sign-ins: for a deleted user, and
+        for an administrator's reset of a locked-out one."""
         await _states().delete_one({"_id": user_id})
+        await self.passkeys.forget_user(user_id)
         await _tickets().delete_many({"user_id": user_id})
-
-    async def _enabled(self, user_id: PydanticObjectId) -> dict[str, Any] | None:
-        return await _states().find_one({"_id": user_id, "totp_enabled": True})
 
     def _decrypt(self, token: str) -> str | None:
         try:
@@ -359,10 +412,16 @@ class SecondFactors:
             return None
 
 
-def _methods(state: dict[str, Any] | None) -> list[Method]:
-    if state is None:
-        return []
-    return ["totp", "recovery_code"] if state["recovery_codes"] else ["totp"]
+def _methods(state: dict[str, Any] | None, passkeys: int) -> list[Method]:
+    """The second-step methods an account has, in the order a sign-in offers them."""
+    methods: list[Method] = []
+    if state and state["totp_enabled"]:
+        methods.append("totp")
+    if passkeys:
+        methods.append("passkey")
+    if methods and state and state["recovery_codes"]:
+        methods.append("recovery_code")
+    return methods
 
 
 def _states() -> AsyncCollection[dict[str, Any]]:

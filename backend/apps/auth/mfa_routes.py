@@ -1,28 +1,28 @@
-"""The two-step sign-in routes (`/auth/mfa/...`); what they do with factors is in mfa.py.
+"""The second-factor routes (`/auth/mfa/...`, and the administrators' reset); what they do with
+factors is in mfa.py.
 
 `POST /auth/mfa/verify` finishes a sign-in that answered MFA_REQUIRED: the ticket and a code (or
-a recovery code) start the session a login starts. Wrong codes are failed logins: they count on
-the login's per-account and per-IP counters, toward the same lockout.
+a recovery code, or a passkey assertion) start the session a login starts. Wrong codes are failed
+logins: they count on the login's per-account and per-IP counters, toward the same lockout.
 
-Changes need fresh proof in the same request: confirming TOTP asks for the password (accounts
-without one have only their session); turning TOTP off and new recovery codes ask for the
-password, a current code or a recovery code. A wrong proof is a failed login too. Each change is
-mailed to the account's address; turning TOTP off ends the account's other sessions.
+Changes need a recent sign-in or confirmation (confirmation.py). Each change is mailed to the
+account's address; removing a factor ends the account's other sessions.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from beanie import PydanticObjectId
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi_users.authentication.transport.bearer import BearerResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.apps.auth.backend import Auth, CurrentSession
+from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation, counted_as_login
 from backend.apps.auth.mfa import (
     CODE_INVALID,
     TICKET_MAX_FAILURES,
     MfaStatus,
-    SecondFactorCode,
+    SecondFactorProof,
     SecondFactors,
     TotpSetup,
     refusal,
@@ -30,94 +30,39 @@ from backend.apps.auth.mfa import (
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
-from backend.config import Rate, Settings
-from backend.core.ratelimit import RateLimiter, client_ip
-
-T = TypeVar("T")
+from backend.core.ratelimit import client_ip
 
 
-class MfaVerify(SecondFactorCode):
+class MfaVerify(SecondFactorProof):
     ticket: str = Field(max_length=128)
-
-
-class FactorChangeProof(SecondFactorCode):
-    """Fresh proof for changing factors: the password, a current code or a recovery code."""
-
-    proofs: ClassVar[tuple[str, ...]] = ("current_password", "code", "recovery_code")
-
-    current_password: str | None = Field(None, max_length=1024)
 
 
 class TotpConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(max_length=16, description="a code from the app, for the secret just set up")
-    current_password: str | None = Field(
-        None, max_length=1024, description="required when the account has a password"
-    )
 
 
 class RecoveryCodes(BaseModel):
-    recovery_codes: list[str] = Field(description="shown this once; each works once")
+    recovery_codes: list[str] = Field(
+        description="shown this once; each works once. [] when the account's codes are unchanged"
+    )
 
 
 TICKET_INVALID = refusal(
     status.HTTP_400_BAD_REQUEST, "MFA_TICKET_INVALID", "This sign-in has expired: sign in again."
 )
-PROOF_INVALID = refusal(
-    status.HTTP_400_BAD_REQUEST,
-    "MFA_PROOF_INVALID",
-    "Confirm it is you: your current password, or a code from your authenticator app.",
-)
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND)  # as FastAPI Users answers for /users/{id}
 
 
-async def counted_as_login(
-    limiter: RateLimiter, settings: Settings, account: str, ip: str, attempt: Callable[[], Awaitable[T]]
-) -> T:
-    """Run `attempt` unless the account or the IP is locked out; a falsy result is a failed login.
-
-    The counters are the password login's, so wrong codes and wrong passwords share one lockout.
-    """
-    limits: list[tuple[str, str, Rate]] = [
-        ("login:account", account, settings.rate_limit_login_account),
-        ("login:ip", ip, settings.rate_limit_login_ip),
-    ]
-    for rule, subject, rate in limits:
-        await limiter.check(rule, subject, rate)
-    result = await attempt()
-    if not result:
-        for rule, subject, rate in limits:
-            await limiter.hit(rule, subject, rate)
-    return result
-
-
-def get_mfa_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) -> APIRouter:
+def get_mfa_router(
+    auth: Auth, factors: SecondFactors, confirmation: Confirmation, mailer: AccountMailer
+) -> APIRouter:
     settings, limiter = auth.settings, auth.limiter
     CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
+    ConfirmedSession = Annotated[CurrentSession, Depends(confirmation.confirmed_session)]
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
     router = APIRouter(prefix="/auth/mfa", tags=["auth"])
-
-    async def proven_session(
-        proof: FactorChangeProof, current: CurrentSessionDep, request: Request, user_manager: UserManagerDep
-    ) -> CurrentSession:
-        """The signed-in session, once `proof` (password, code or recovery code) is right."""
-        user = current.user
-
-        async def attempt() -> bool:
-            if proof.current_password is not None:
-                verified, _ = await user_manager.verify_password(proof.current_password, user.hashed_password)
-                return verified
-            return await factors.accept(user.id, proof) is not None
-
-        if not await counted_as_login(limiter, settings, user.email, client_ip(request), attempt):
-            raise PROOF_INVALID
-        return current
-
-    ProvenSession = Annotated[CurrentSession, Depends(proven_session)]
-    proof_refusals: dict[int | str, dict[str, Any]] = {
-        400: {"description": "MFA_PROOF_INVALID: the password or code is wrong (counted as a failed login)"},
-        409: {"description": "MFA_NOT_ENABLED"},
-    }
 
     @router.get("", response_model=MfaStatus, summary="My second factors")
     async def mfa_status(current: CurrentSessionDep) -> MfaStatus:
@@ -126,69 +71,60 @@ def get_mfa_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) ->
     @router.post(
         "/totp/setup",
         response_model=TotpSetup,
-        responses={409: {"description": "TOTP_ALREADY_ENABLED"}},
+        responses={**CONFIRMATION_RESPONSES, 409: {"description": "TOTP_ALREADY_ENABLED"}},
         summary="Start setting up an authenticator app",
     )
-    async def setup_totp(current: CurrentSessionDep) -> TotpSetup:
-        """A new secret, pending until confirmed: scan the QR code or type the secret into the app."""
+    async def setup_totp(current: ConfirmedSession) -> TotpSetup:
+        """A new secret, pending for 10 minutes until confirmed: scan the QR code or type the
+        secret into the app."""
         return await factors.start_totp(current.user)
 
     @router.post(
         "/totp/confirm",
         response_model=RecoveryCodes,
         responses={
-            400: {"description": "MFA_CODE_INVALID, or MFA_PROOF_INVALID: the password is wrong"},
-            409: {"description": "TOTP_SETUP_NOT_STARTED"},
+            **CONFIRMATION_RESPONSES,
+            400: {"description": "MFA_CODE_INVALID"},
+            409: {"description": "TOTP_SETUP_NOT_STARTED: none pending, or it expired"},
         },
-        summary="Turn on two-step sign-in",
+        summary="Turn on two-step sign-in with the authenticator app",
     )
-    async def confirm_totp(
-        body: TotpConfirm, current: CurrentSessionDep, request: Request, user_manager: UserManagerDep
-    ) -> RecoveryCodes:
-        """Switch TOTP on with a code from the app; the answer holds the recovery codes, once."""
-        user = current.user
-        if user.password_set:
-
-            async def attempt() -> bool:
-                if body.current_password is None:
-                    return False
-                verified, _ = await user_manager.verify_password(body.current_password, user.hashed_password)
-                return verified
-
-            if not await counted_as_login(limiter, settings, user.email, client_ip(request), attempt):
-                raise PROOF_INVALID
-        codes = await factors.confirm_totp(user.id, body.code)
+    async def confirm_totp(body: TotpConfirm, current: ConfirmedSession) -> RecoveryCodes:
+        """Switch TOTP on with a code from the app; when it is the account's first second factor,
+        the answer holds the recovery codes, once."""
+        codes = await factors.confirm_totp(current.user.id, body.code)
         await mailer.send_security_notice(
-            user,
+            current.user,
             "Two-step sign-in was turned on",
             "Signing in now also asks for a code from your authenticator app.",
         )
         return RecoveryCodes(recovery_codes=codes)
 
-    @router.post(
-        "/totp/disable",
+    @router.delete(
+        "/totp",
         response_model=MfaStatus,
-        responses=proof_refusals,
-        summary="Turn off two-step sign-in",
+        responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
+        summary="Remove the authenticator app",
     )
-    async def disable_totp(current: ProvenSession) -> MfaStatus:
-        """Remove the authenticator app and the recovery codes; my other sessions end."""
-        await factors.disable(current.user.id)
+    async def disable_totp(current: ConfirmedSession) -> MfaStatus:
+        """Remove the authenticator app (and the recovery codes, if no passkey is left); my
+        other sessions end."""
+        await factors.disable_totp(current.user.id)
         await auth.sessions.end_all(current.user.id, "second factor removed", keep=current.session_id)
         await mailer.send_security_notice(
             current.user,
-            "Two-step sign-in was turned off",
-            "Signing in no longer asks for a code; your other sessions were ended.",
+            "Your authenticator app was removed",
+            "Signing in no longer asks for its codes; your other sessions were ended.",
         )
         return await factors.status(current.user.id)
 
     @router.post(
         "/recovery-codes",
         response_model=RecoveryCodes,
-        responses=proof_refusals,
+        responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
         summary="New recovery codes",
     )
-    async def regenerate_recovery_codes(current: ProvenSession) -> RecoveryCodes:
+    async def regenerate_recovery_codes(current: ConfirmedSession) -> RecoveryCodes:
         """Ten new recovery codes, shown this once; the old ones stop working."""
         codes = await factors.regenerate_recovery_codes(current.user.id)
         await mailer.send_security_notice(
@@ -213,8 +149,9 @@ def get_mfa_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) ->
     async def verify(
         request: Request, response: Response, body: MfaVerify, user_manager: UserManagerDep
     ) -> BearerResponse:
-        """The ticket of an MFA_REQUIRED answer and a code (or a recovery code): the session
-        starts as after a login, with the token in the body and in cookies."""
+        """The ticket of an MFA_REQUIRED answer and a code, a recovery code or a passkey (for the
+        options of `POST /auth/passkeys/options` with purpose `second_factor` and this ticket):
+        the session starts as after a login, with the token in the body and in cookies."""
         auth.origins.require(request)
         ip = client_ip(request)
         await limiter.check("login:ip", ip, settings.rate_limit_login_ip)
@@ -239,5 +176,45 @@ def get_mfa_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) ->
                 user, "A recovery code was used to sign in", f"{left} unused recovery codes are left."
             )
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
+
+    return router
+
+
+def get_mfa_admin_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) -> APIRouter:
+    """Superusers see whether a user has a second factor, and reset it for a locked-out person."""
+    router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(auth.current_superuser)])
+
+    @router.get(
+        "/{id}/second-factors",
+        response_model=MfaStatus,
+        responses={404: {"description": "no such user"}},
+        summary="A user's second factors",
+    )
+    async def user_factors(id: PydanticObjectId) -> MfaStatus:
+        if await User.get(id) is None:
+            raise NOT_FOUND
+        return await factors.status(id)
+
+    @router.delete(
+        "/{id}/second-factors",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={404: {"description": "no such user"}},
+        summary="Reset a user's second factors",
+    )
+    async def reset_factors(id: PydanticObjectId) -> Response:
+        """Remove the user's authenticator app, passkeys and recovery codes (for someone who lost
+        them all); their sessions end and they are told by email."""
+        user = await User.get(id)
+        if user is None:
+            raise NOT_FOUND
+        await factors.forget_user(user.id)
+        await auth.sessions.end_all(user.id, "second factors reset by an administrator")
+        await mailer.send_security_notice(
+            user,
+            "Your two-step sign-in was reset",
+            "An administrator removed your authenticator app, passkeys and recovery codes, and "
+            "ended your sessions. Sign in with your password and set them up again.",
+        )
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

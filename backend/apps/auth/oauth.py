@@ -302,6 +302,10 @@ def get_oauth_router(
         # proof of the address together may join them; anything less is how accounts get taken.
         if not (identity.email_verified and user.is_verified):
             raise SignInRefused("ACCOUNT_EXISTS")
+        if (await factors.status(user.id)).methods:
+            # A link made here would outlive a second step never finished: accounts with a second
+            # factor link providers from the account page, signed in with both factors.
+            raise SignInRefused("LINK_FROM_ACCOUNT_PAGE")
         await add_link(usable(user), provider, identity, notify=True)
         return user
 

@@ -50,6 +50,7 @@ class Session(Document):
     ip: str = ""
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    confirmed_at: datetime | None = None  # the last "confirm it is you" (confirmation.py)
 
     class Settings:
         name = "sessions"
@@ -210,6 +211,18 @@ class Sessions:
         if keep:
             query["_id"] = {"$ne": keep}
         await _sessions().update_many(query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}})
+
+    async def confirm(self, session_id: str) -> None:
+        await _sessions().update_one({"_id": session_id}, {"$set": {"confirmed_at": utcnow()}})
+
+    async def last_confirmed(self, session_id: str) -> datetime | None:
+        """When the live session `session_id` signed in or was last confirmed."""
+        found = await _sessions().find_one(
+            {"_id": session_id, "revoked_at": None}, projection={"created_at": 1, "confirmed_at": 1}
+        )
+        if found is None:
+            return None
+        return max(found["created_at"], found.get("confirmed_at") or found["created_at"])
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         """Delete every trace of a deleted user's sessions."""

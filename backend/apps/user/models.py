@@ -6,7 +6,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from fastapi_users import exceptions, schemas
 from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +28,11 @@ class User(BeanieBaseUser, Document):
 
 class UserRead(schemas.BaseUser[PydanticObjectId]):
     created_at: datetime
+    has_password: bool = Field(
+        True,
+        validation_alias=AliasChoices("has_password", "password_set"),
+        description="false for accounts made through a provider until a password is set",
+    )
 
 
 class UserCreate(schemas.CreateUpdateDictModel):

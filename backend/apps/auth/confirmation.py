@@ -1,0 +1,166 @@
+"""Step-up confirmation: "confirm it is you" before a change to how an account signs in.
+
+Turning an authenticator app on or off, new recovery codes, adding or removing a passkey need a
+session that signed in, or was confirmed, within the last `CONFIRMATION_WINDOW_SECONDS` (OWASP
+ASVS 5.0 6.3.x / NIST SP 800-63B 4.1.3: re-authenticate before sensitive changes, so a session
+left open on a shared computer cannot add an attacker's factor). Older sessions get 403
+CONFIRMATION_REQUIRED with the methods this account can confirm with; `POST /auth/confirm` with
+the password, a code, a recovery code or a passkey marks the session confirmed. Accounts with
+none of those (signed up through a provider) confirm by signing in again.
+
+Wrong proofs count as failed logins: the login's per-account and per-IP counters, one lockout.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from backend.apps.auth.backend import Auth, CurrentSession
+from backend.apps.auth.mfa import SecondFactorProof, SecondFactors, refusal
+from backend.apps.user.manager import UserManager
+from backend.apps.user.models import User
+from backend.config import Rate, Settings
+from backend.core.clock import utcnow
+from backend.core.ratelimit import RateLimiter, client_ip
+
+T = TypeVar("T")
+ConfirmMethod = Literal["password", "totp", "passkey", "recovery_code"]
+
+
+class ConfirmationProof(SecondFactorProof):
+    """Exactly one of: the password, a code from the app, a recovery code, a passkey assertion
+    (for the options of `POST /auth/passkeys/options` with purpose `confirm`)."""
+
+    proofs: ClassVar[tuple[str, ...]] = ("current_password", "code", "recovery_code", "passkey")
+
+    current_password: str | None = Field(None, max_length=1024)
+
+
+class Confirmed(BaseModel):
+    confirmed_until: datetime
+
+
+class ConfirmationStatus(BaseModel):
+    confirmed_until: datetime | None = Field(description="until when changes need no confirmation")
+    methods: list[ConfirmMethod] = Field(description="[]: confirm by signing in again")
+
+
+class ConfirmationRequired(BaseModel):
+    code: Literal["CONFIRMATION_REQUIRED"] = "CONFIRMATION_REQUIRED"
+    reason: str
+    methods: list[ConfirmMethod]
+
+
+class ConfirmationRequiredResponse(BaseModel):
+    detail: ConfirmationRequired
+
+
+CONFIRMATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ConfirmationRequiredResponse,
+        "description": "CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; "
+        "POST /auth/confirm, then try again",
+    }
+}
+
+CONFIRMATION_INVALID = refusal(
+    status.HTTP_400_BAD_REQUEST, "CONFIRMATION_INVALID", "That was not right. Try again."
+)
+
+
+async def counted_as_login(
+    limiter: RateLimiter, settings: Settings, account: str, ip: str, attempt: Callable[[], Awaitable[T]]
+) -> T:
+    """Run `attempt` unless the account or the IP is locked out; a falsy result is a failed login.
+
+    The counters are the password login's, so wrong codes and wrong passwords share one lockout.
+    """
+    limits: list[tuple[str, str, Rate]] = [
+        ("login:account", account, settings.rate_limit_login_account),
+        ("login:ip", ip, settings.rate_limit_login_ip),
+    ]
+    for rule, subject, rate in limits:
+        await limiter.check(rule, subject, rate)
+    result = await attempt()
+    if not result:
+        for rule, subject, rate in limits:
+            await limiter.hit(rule, subject, rate)
+    return result
+
+
+class Confirmation:
+    def __init__(self, auth: Auth, factors: SecondFactors) -> None:
+        self.auth, self.factors = auth, factors
+        self.window = timedelta(seconds=auth.settings.confirmation_window_seconds)
+        CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
+
+        async def confirmed_session(current: CurrentSessionDep) -> CurrentSession:
+            if await self.confirmed_until(current) is None:
+                methods = await self.methods(current.user)
+                reason = "Confirm it is you first." if methods else "Sign in again to confirm it is you."
+                detail = ConfirmationRequired(reason=reason, methods=methods)
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail.model_dump())
+            return current
+
+        self.confirmed_session = confirmed_session
+
+    async def confirmed_until(self, current: CurrentSession) -> datetime | None:
+        """Until when `current` may make changes without confirming; None: it must confirm now."""
+        last = await self.auth.sessions.last_confirmed(current.session_id)
+        until = last + self.window if last else None
+        return until if until and until > utcnow() else None
+
+    async def methods(self, user: User) -> list[ConfirmMethod]:
+        methods: list[ConfirmMethod] = ["password"] if user.password_set else []
+        return methods + list((await self.factors.status(user.id)).methods)
+
+    async def prove(
+        self, user: User, proof: ConfirmationProof, request: Request, manager: UserManager
+    ) -> bool:
+        """Whether `proof` is right for `user`, counted as a login attempt."""
+
+        async def attempt() -> bool:
+            if proof.current_password is not None:
+                if not user.password_set:
+                    return False
+                verified, _ = await manager.verify_password(proof.current_password, user.hashed_password)
+                return verified
+            return await self.factors.accept(user.id, proof, "confirm") is not None
+
+        settings = self.auth.settings
+        return await counted_as_login(self.auth.limiter, settings, user.email, client_ip(request), attempt)
+
+    def router(self) -> APIRouter:
+        auth = self.auth
+        CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
+        UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
+        router = APIRouter(prefix="/auth/confirm", tags=["auth"])
+
+        @router.get("", response_model=ConfirmationStatus, summary="Is my session confirmed?")
+        async def confirmation_status(current: CurrentSessionDep) -> ConfirmationStatus:
+            until = await self.confirmed_until(current)
+            return ConfirmationStatus(confirmed_until=until, methods=await self.methods(current.user))
+
+        @router.post(
+            "",
+            response_model=Confirmed,
+            responses={
+                400: {"description": "CONFIRMATION_INVALID (counted as a failed login)"},
+                429: {"description": "too many failed logins for this account or from this address"},
+            },
+            summary="Confirm it is me",
+        )
+        async def confirm(
+            proof: ConfirmationProof, current: CurrentSessionDep, request: Request, manager: UserManagerDep
+        ) -> Confirmed:
+            """The password, a code, a recovery code or a passkey: changes to how I sign in need no
+            more confirmation for the next few minutes."""
+            if not await self.prove(current.user, proof, request, manager):
+                raise CONFIRMATION_INVALID
+            await auth.sessions.confirm(current.session_id)
+            return Confirmed(confirmed_until=utcnow() + self.window)
+
+        return router

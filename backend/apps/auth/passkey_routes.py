@@ -1,0 +1,220 @@
+"""The passkey routes (`/auth/passkeys/...`); what they check is in passkeys.py.
+
+Signing in with a passkey alone (`/sign-in`) needs no password and no second step: a passkey with
+user verification is two factors in itself (something held, and a PIN or biometric). Adding a
+passkey needs a recent sign-in or confirmation (confirmation.py) when the options are asked for;
+the challenge they carry binds the registration to that user for 5 minutes. Removing one needs
+it too, ends the account's other sessions, and each change is mailed to the account's address.
+"""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi_users.authentication.transport.bearer import BearerResponse
+from fastapi_users.router.common import ErrorCode
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.apps.auth.backend import Auth, CurrentSession
+from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
+from backend.apps.auth.mfa import SecondFactors
+from backend.apps.auth.passkeys import (
+    PASSKEY_INVALID,
+    AuthenticationResponse,
+    Passkey,
+    PasskeyRead,
+    Passkeys,
+    RegistrationResponse,
+)
+from backend.apps.user.emails import AccountMailer
+from backend.apps.user.manager import UserManager
+from backend.apps.user.models import User
+from backend.config import Rate
+from backend.core.ratelimit import client_ip
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class OptionsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Literal["sign_in", "second_factor", "confirm"] = Field(
+        description="sign_in: anyone, any passkey; second_factor: with the `ticket` of an MFA_REQUIRED "
+        "answer; confirm: signed in, for POST /auth/confirm"
+    )
+    ticket: str | None = Field(None, max_length=128)
+
+
+class PasskeySignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credential: AuthenticationResponse
+
+
+class NewPasskey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    credential: RegistrationResponse
+
+
+class PasskeyRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class PasskeyAdded(BaseModel):
+    passkey: PasskeyRead
+    recovery_codes: list[str] = Field(
+        description="when this is the account's first second factor: its recovery codes, shown once"
+    )
+
+
+# Each options request stores a challenge: bound how many one address can make.
+OPTIONS_RATE = Rate(60, 60)
+UNAVAILABLE = {
+    409: {"description": "PASSKEYS_UNAVAILABLE: PUBLIC_URL is an IP address; the reason says what to do"}
+}
+TICKET_INVALID = HTTPException(
+    status.HTTP_400_BAD_REQUEST,
+    detail={"code": "MFA_TICKET_INVALID", "reason": "This sign-in has expired: sign in again."},
+)
+
+
+def read(passkey: Passkey) -> PasskeyRead:
+    return PasskeyRead.model_validate(passkey, from_attributes=True)
+
+
+def get_passkey_router(
+    auth: Auth, passkeys: Passkeys, factors: SecondFactors, confirmation: Confirmation, mailer: AccountMailer
+) -> APIRouter:
+    settings, limiter = auth.settings, auth.limiter
+    CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
+    MaybeSession = Annotated[CurrentSession | None, Depends(auth.fastapi_users.authenticator.authenticate)]
+    ConfirmedSession = Annotated[CurrentSession, Depends(confirmation.confirmed_session)]
+    UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
+    router = APIRouter(prefix="/auth/passkeys", tags=["auth"])
+
+    @router.post(
+        "/options",
+        responses={
+            400: {"description": "MFA_TICKET_INVALID"},
+            401: {"description": "purpose confirm without a session"},
+            **UNAVAILABLE,
+            429: {"description": "too many options asked for from this address"},
+        },
+        summary="Options for navigator.credentials.get()",
+    )
+    async def authentication_options(body: OptionsRequest, request: Request, current: MaybeSession) -> dict:
+        """PublicKeyCredentialRequestOptionsJSON with a new challenge (5 minutes, works once):
+        give them to `startAuthentication()` of @simplewebauthn/browser."""
+        passkeys.require_available()
+        await limiter.hit("passkey-options:ip", client_ip(request), OPTIONS_RATE)
+        if body.purpose == "sign_in":
+            return await passkeys.authentication_options("sign_in", None)
+        if body.purpose == "second_factor":
+            ticket = await factors.open_ticket(body.ticket or "")
+            if ticket is None:
+                raise TICKET_INVALID
+            return await passkeys.authentication_options("second_factor", ticket.user_id)
+        if current is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Unauthorized")
+        return await passkeys.authentication_options("confirm", current.user.id)
+
+    @router.post(
+        "/sign-in",
+        name="auth:passkeys.sign_in",
+        response_model=BearerResponse,
+        responses={
+            400: {"description": "PASSKEY_INVALID (counted as a failed login from this address)"},
+            403: {"description": "ORIGIN_NOT_ALLOWED: the request came from a page of another site"},
+            **UNAVAILABLE,
+            429: {"description": "too many failed logins from this address"},
+        },
+        summary="Sign in with a passkey",
+    )
+    async def sign_in(
+        request: Request, response: Response, body: PasskeySignIn, user_manager: UserManagerDep
+    ) -> BearerResponse:
+        """A passkey's answer to the options of `POST /auth/passkeys/options` (purpose `sign_in`):
+        the session starts as after a login, with no second step."""
+        auth.origins.require(request)
+        passkeys.require_available()
+        ip = client_ip(request)
+        await limiter.check("login:ip", ip, settings.rate_limit_login_ip)
+        passkey = await passkeys.authenticate(body.credential, "sign_in", None)
+        user = await User.get(passkey.user_id) if passkey else None
+        if user is None or not user.is_active:
+            await limiter.hit("login:ip", ip, settings.rate_limit_login_ip)
+            raise PASSKEY_INVALID
+        if settings.require_verified_login and not user.is_verified:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
+        access_token = await auth.sign_in(user, request, response)
+        await user_manager.on_after_login(user, request, response)
+        return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
+
+    @router.get("", response_model=list[PasskeyRead], summary="My passkeys")
+    async def list_passkeys(current: CurrentSessionDep) -> list[PasskeyRead]:
+        return [read(p) for p in await passkeys.list(current.user.id)]
+
+    @router.post(
+        "/registration-options",
+        responses={
+            **CONFIRMATION_RESPONSES,
+            409: {"description": "PASSKEYS_UNAVAILABLE or TOO_MANY_PASSKEYS"},
+        },
+        summary="Options for navigator.credentials.create()",
+    )
+    async def registration_options(current: ConfirmedSession) -> dict:
+        """PublicKeyCredentialCreationOptionsJSON for a new passkey of mine (the challenge works
+        once, for 5 minutes): give them to `startRegistration()` of @simplewebauthn/browser."""
+        return await passkeys.registration_options(current.user)
+
+    @router.post(
+        "",
+        response_model=PasskeyAdded,
+        status_code=status.HTTP_201_CREATED,
+        responses={400: {"description": "PASSKEY_INVALID"}, **UNAVAILABLE},
+        summary="Add a passkey",
+    )
+    async def add_passkey(body: NewPasskey, current: CurrentSessionDep) -> PasskeyAdded:
+        """`startRegistration()`'s answer to the options of `/registration-options`, and a name."""
+        passkey = await passkeys.register(current.user, body.name, body.credential)
+        codes = await factors.passkey_added(current.user.id)
+        await mailer.send_security_notice(
+            current.user,
+            "A passkey was added",
+            f"The passkey \u201c{passkey.name}\u201d can now sign in to your account.",
+        )
+        return PasskeyAdded(passkey=read(passkey), recovery_codes=codes)
+
+    @router.patch(
+        "/{passkey_id}",
+        response_model=PasskeyRead,
+        responses={404: {"description": "no passkey of mine has this id"}},
+        summary="Rename a passkey",
+    )
+    async def rename_passkey(passkey_id: str, body: PasskeyRename, current: CurrentSessionDep) -> PasskeyRead:
+        passkey = await passkeys.rename(current.user.id, passkey_id, body.name)
+        if passkey is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND)
+        return read(passkey)
+
+    @router.delete(
+        "/{passkey_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={**CONFIRMATION_RESPONSES, 404: {"description": "no passkey of mine has this id"}},
+        summary="Remove a passkey",
+    )
+    async def remove_passkey(passkey_id: str, current: ConfirmedSession) -> Response:
+        """The passkey stops working at once; my other sessions end."""
+        if not await passkeys.remove(current.user.id, passkey_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND)
+        await factors.factor_removed(current.user.id)
+        await auth.sessions.end_all(current.user.id, "passkey removed", keep=current.session_id)
+        await mailer.send_security_notice(
+            current.user, "A passkey was removed", "It no longer signs in; your other sessions were ended."
+        )
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
