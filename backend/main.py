@@ -144,7 +144,7 @@ def create_app(
     add_user_error_handlers(app)
     add_docs(app)
     app.include_router(get_auth_router(auth, second_factors))
-    confirmation = Confirmation(auth, second_factors)
+    confirmation = Confirmation(auth, second_factors, mailer)
     app.include_router(confirmation.router())
     app.include_router(get_mfa_router(auth, second_factors, confirmation, mailer))
     app.include_router(get_passkey_router(auth, passkeys, second_factors, confirmation, mailer))

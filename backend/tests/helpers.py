@@ -75,6 +75,17 @@ async def outbox(client: AsyncClient, email: str) -> list[dict[str, Any]]:
     return list(response.json())
 
 
+async def mailed_subjects(client: AsyncClient, email: str, *expected: str) -> list[str]:
+    """The subjects of mail to `email`, once every `expected` one has arrived (mail is sent in
+    the background)."""
+    for _ in range(200):
+        subjects = [m["subject"] for m in await outbox(client, email)]
+        if set(expected) <= set(subjects):
+            return subjects
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{email} got {subjects}, not {expected}")
+
+
 async def mailed_token(client: AsyncClient, path: str, email: str, count: int = 1) -> str:
     """The token of the newest `path` link mailed to `email`, once `count` such mails arrived.
 

@@ -1,11 +1,13 @@
 import { BrowserRouter, Route, Routes } from "react-router";
 
 import { AuthProvider } from "./auth/AuthProvider";
+import { ConfirmProvider } from "./components/ConfirmProvider";
 import { RequireAuth, SignedOutOnly, StartOverOnUserSwitch } from "./components/guards";
 import { AccountPage } from "./pages/AccountPage";
 import { AdminPage } from "./pages/AdminPage";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { LoginPage } from "./pages/LoginPage";
+import { MfaPage } from "./pages/MfaPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RegisterPage } from "./pages/RegisterPage";
 import { ResetPasswordPage } from "./pages/ResetPasswordPage";
@@ -18,27 +20,30 @@ import { VerifyPage } from "./pages/VerifyPage";
 export function App() {
   return (
     <AuthProvider>
-      <BrowserRouter>
-        <StartOverOnUserSwitch />
-        <Routes>
-          <Route element={<SignedOutOnly />}>
-            <Route path="/login" element={<LoginPage />} />
-            <Route path="/register" element={<RegisterPage />} />
-            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
-          </Route>
-          <Route path="/reset-password" element={<ResetPasswordPage />} />
-          <Route path="/verify" element={<VerifyPage />} />
-          <Route path="/sign-in/error" element={<SignInErrorPage />} />
-          <Route path="/sign-in/link" element={<SignInLinkPage />} />
-          <Route element={<RequireAuth />}>
-            <Route path="/" element={<TodosPage />} />
-            <Route path="/account" element={<AccountPage />} />
-            <Route path="/sessions" element={<SessionsPage />} />
-            <Route path="/admin" element={<AdminPage />} />
-          </Route>
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
-      </BrowserRouter>
+      <ConfirmProvider>
+        <BrowserRouter>
+          <StartOverOnUserSwitch />
+          <Routes>
+            <Route element={<SignedOutOnly />}>
+              <Route path="/login" element={<LoginPage />} />
+              <Route path="/register" element={<RegisterPage />} />
+              <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+            </Route>
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
+            <Route path="/verify" element={<VerifyPage />} />
+            <Route path="/sign-in/error" element={<SignInErrorPage />} />
+            <Route path="/sign-in/link" element={<SignInLinkPage />} />
+            <Route path="/sign-in/mfa" element={<MfaPage />} />
+            <Route element={<RequireAuth />}>
+              <Route path="/" element={<TodosPage />} />
+              <Route path="/account" element={<AccountPage />} />
+              <Route path="/sessions" element={<SessionsPage />} />
+              <Route path="/admin" element={<AdminPage />} />
+            </Route>
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </BrowserRouter>
+      </ConfirmProvider>
     </AuthProvider>
   );
 }

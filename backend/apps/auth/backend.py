@@ -123,7 +123,7 @@ class CurrentSession:
     token: str
 
 
-def _unauthorized(error: str | None = None) -> HTTPException:
+def unauthorized(error: str | None = None) -> HTTPException:
     challenge = f'Bearer error="{error}"' if error else "Bearer"
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail="Unauthorized", headers={"WWW-Authenticate": challenge}
@@ -171,7 +171,7 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
         claims = self.strategy.decode(token) if token else None
         user = await live_user(claims) if claims else None
         if user is None or claims is None:
-            raise _unauthorized("invalid_token")
+            raise unauthorized("invalid_token")
         return CurrentSession(user, claims["sid"], token)
 
     async def _from_cookie(self, token: str, request: Request) -> CurrentSession | None:
@@ -193,7 +193,7 @@ class SessionAuthenticator(Authenticator[User, PydanticObjectId]):
             current: Annotated[CurrentSession | None, Depends(self.authenticate)],
         ) -> CurrentSession:
             if current is None or (active and not current.user.is_active):
-                raise _unauthorized()
+                raise unauthorized()
             if (verified and not current.user.is_verified) or (superuser and not current.user.is_superuser):
                 raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Forbidden")
             return current

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.mfa import SecondFactorProof, SecondFactors, refusal
+from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
 from backend.config import Rate, Settings
@@ -92,8 +93,8 @@ async def counted_as_login(
 
 
 class Confirmation:
-    def __init__(self, auth: Auth, factors: SecondFactors) -> None:
-        self.auth, self.factors = auth, factors
+    def __init__(self, auth: Auth, factors: SecondFactors, mailer: AccountMailer) -> None:
+        self.auth, self.factors, self.mailer = auth, factors, mailer
         self.window = timedelta(seconds=auth.settings.confirmation_window_seconds)
         CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
 
@@ -122,16 +123,21 @@ class Confirmation:
     ) -> bool:
         """Whether `proof` is right for `user`, counted as a login attempt."""
 
-        async def attempt() -> bool:
+        async def attempt() -> str | None:
             if proof.current_password is not None:
                 if not user.password_set:
-                    return False
+                    return None
                 verified, _ = await manager.verify_password(proof.current_password, user.hashed_password)
-                return verified
-            return await self.factors.accept(user.id, proof, "confirm") is not None
+                return "password" if verified else None
+            return await self.factors.accept(user.id, proof, "confirm")
 
         settings = self.auth.settings
-        return await counted_as_login(self.auth.limiter, settings, user.email, client_ip(request), attempt)
+        method = await counted_as_login(self.auth.limiter, settings, user.email, client_ip(request), attempt)
+        if method == "recovery_code":  # as after a sign-in with one: the owner should know
+            left = (await self.factors.status(user.id)).recovery_codes_left
+            what = f"It confirmed a change to your account; {left} unused recovery codes are left."
+            await self.mailer.send_security_notice(user, "A recovery code was used", what)
+        return method is not None
 
     def router(self) -> APIRouter:
         auth = self.auth

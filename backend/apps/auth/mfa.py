@@ -71,6 +71,7 @@ RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 RECOVERY_CODE_LENGTH = 24  # 24 x log2(31) = 118.9 bits
 RECOVERY_GROUP = 4
 NO_STEP = -1
+NO_TOTP = {"totp_enabled": False, "totp_secret": None, "totp_last_step": NO_STEP}  # a new document's
 
 
 class SecondFactorState(Document):
@@ -79,6 +80,7 @@ class SecondFactorState(Document):
     totp_enabled: bool = False  # False with a secret: enrolment started, not confirmed
     totp_last_step: int = NO_STEP  # the newest time step a code was accepted for
     recovery_codes: list[str] = Field(default_factory=list)  # SHA-256 of each unused code
+    totp_setup_at: datetime | None = None  # when the pending secret was made
     updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
@@ -182,6 +184,10 @@ def recovery_code_hash(code: str) -> str:
     return hashlib.sha256(normalized_recovery_code(code).encode()).hexdigest()
 
 
+def hashes(codes: list[str]) -> list[str]:
+    return [recovery_code_hash(code) for code in codes]
+
+
 def new_recovery_codes() -> list[str]:
     """Fresh codes, shown as groups of four: `xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`."""
     codes = []
@@ -238,6 +244,7 @@ class SecondFactors:
                         "totp_secret": self.cipher.encrypt(secret.encode()).decode(),
                         "totp_enabled": False,
                         "totp_last_step": NO_STEP,
+                        "totp_setup_at": utcnow(),
                         "updated_at": utcnow(),
                     },
                     "$setOnInsert": {"recovery_codes": []},
@@ -261,7 +268,7 @@ class SecondFactors:
                 "_id": user_id,
                 "totp_enabled": False,
                 "totp_secret": {"$ne": None},
-                "updated_at": {"$gt": utcnow() - timedelta(seconds=SETUP_SECONDS)},
+                "totp_setup_at": {"$gt": utcnow() - timedelta(seconds=SETUP_SECONDS)},
             }
         )
         if state is None:
@@ -281,7 +288,7 @@ class SecondFactors:
             "updated_at": utcnow(),
         }
         if codes:
-            enabled["recovery_codes"] = [recovery_code_hash(c) for c in codes]
+            enabled["recovery_codes"] = hashes(codes)
         confirmed = await _states().update_one(
             {"_id": user_id, "totp_enabled": False, "totp_secret": state["totp_secret"]}, {"$set": enabled}
         )
@@ -306,7 +313,10 @@ class SecondFactors:
         try:
             made = await _states().update_one(
                 {"_id": user_id, "totp_enabled": {"$ne": True}, "recovery_codes": {"$size": 0}},
-                {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
+                {
+                    "$set": {"recovery_codes": hashes(codes), "updated_at": utcnow()},
+                    "$setOnInsert": NO_TOTP,
+                },
                 upsert=True,
             )
         except DuplicateKeyError:  # TOTP is on or codes exist: the account had a factor already
@@ -327,7 +337,10 @@ class SecondFactors:
         codes = new_recovery_codes()
         await _states().update_one(
             {"_id": user_id},
-            {"$set": {"recovery_codes": [recovery_code_hash(c) for c in codes], "updated_at": utcnow()}},
+            {
+                "$set": {"recovery_codes": hashes(codes), "updated_at": utcnow()},
+                "$setOnInsert": NO_TOTP,
+            },
             upsert=True,
         )
         return codes

@@ -14,7 +14,7 @@ from fastapi_users.authentication.transport.bearer import BearerResponse
 from fastapi_users.router.common import ErrorCode
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.apps.auth.backend import Auth, CurrentSession
+from backend.apps.auth.backend import Auth, CurrentSession, unauthorized
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
 from backend.apps.auth.mfa import SecondFactors
 from backend.apps.auth.passkeys import (
@@ -118,7 +118,7 @@ def get_passkey_router(
                 raise TICKET_INVALID
             return await passkeys.authentication_options("second_factor", ticket.user_id)
         if current is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Unauthorized")
+            raise unauthorized()
         return await passkeys.authentication_options("confirm", current.user.id)
 
     @router.post(

@@ -179,7 +179,9 @@ def _challenge_in(client_data_json: str) -> bytes | None:
     """The challenge the browser signed, read from clientDataJSON (verified again by py_webauthn)."""
     try:
         return base64url_to_bytes(json.loads(base64url_to_bytes(client_data_json))["challenge"])
-    except (ValueError, TypeError, KeyError):  # binascii.Error and JSONDecodeError are ValueErrors
+    # binascii.Error and JSONDecodeError are ValueErrors; "[[[[..." thousands deep overflows the
+    # parser's recursion (OWASP ASVS 5.0 1.5: bound what parsing untrusted data costs).
+    except (ValueError, TypeError, KeyError, RecursionError):
         return None
 
 
@@ -253,7 +255,7 @@ class Passkeys:
                 expected_origin=self.rp.origins,
                 require_user_verification=True,
             )
-        except (WebAuthnException, ValueError, TypeError, KeyError):
+        except (WebAuthnException, ValueError, TypeError, KeyError, RecursionError):
             raise PASSKEY_INVALID from None
         passkey = Passkey(
             id=bytes_to_base64url(verified.credential_id),
@@ -311,7 +313,7 @@ class Passkeys:
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=True,
             )
-        except (WebAuthnException, ValueError, TypeError, KeyError):
+        except (WebAuthnException, ValueError, TypeError, KeyError, RecursionError):
             return None
         moved = await _passkeys().update_one(
             {"_id": passkey.id, "sign_count": passkey.sign_count},

@@ -6,7 +6,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from fastapi_users import exceptions, schemas
 from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
-from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -22,6 +22,11 @@ class User(BeanieBaseUser, Document):
     # False for accounts made by signing in with a provider, until a password is set by reset.
     password_set: bool = True
 
+    @property
+    def has_password(self) -> bool:
+        """As UserRead shows it."""
+        return self.password_set
+
     class Settings(BeanieBaseUser.Settings):
         name = "users"
 
@@ -29,9 +34,7 @@ class User(BeanieBaseUser, Document):
 class UserRead(schemas.BaseUser[PydanticObjectId]):
     created_at: datetime
     has_password: bool = Field(
-        True,
-        validation_alias=AliasChoices("has_password", "password_set"),
-        description="false for accounts made through a provider until a password is set",
+        True, description="false for accounts made through a provider until a password is set"
     )
 
 

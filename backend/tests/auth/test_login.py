@@ -19,10 +19,11 @@ async def test_register_returns_the_public_user(client: AsyncClient) -> None:
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "email", "is_active", "is_superuser", "is_verified", "created_at"}
+    public = {"id", "email", "is_active", "is_superuser", "is_verified", "created_at", "has_password"}
+    assert set(body) == public
     assert body["email"] == "new@example.com"
     assert (body["is_active"], body["is_superuser"], body["is_verified"]) == (True, False, False)
-    assert "password" not in response.text and "hashed" not in response.text
+    assert "hashed" not in response.text and PASSWORD not in response.text
 
 
 async def test_register_twice_is_refused_whatever_the_case(client: AsyncClient) -> None:

@@ -1,10 +1,10 @@
 """Signing in with an OpenID Connect provider: a real one (oidc-provider, run by Node)."""
 
-import asyncio
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pyotp
 import pytest
 from httpx import AsyncClient
 
@@ -15,7 +15,7 @@ from backend.apps.user.models import User
 from backend.config import ConfigError, Settings, load_settings
 from backend.core.crypto import derive_secret
 from backend.tests.conftest import TEST_SECRET, Server, ServerFactory
-from backend.tests.helpers import login, mailed_token, outbox, register, signed_up, superuser_client
+from backend.tests.helpers import login, mailed_subjects, mailed_token, register, signed_up, superuser_client
 from backend.tests.oidc import OIDCProvider
 
 APP = "https://farm.test"
@@ -65,17 +65,6 @@ async def sign_in_with(
     response = await client.get(local_path(back))
     assert response.status_code == 302, response.text
     return response.headers["location"]
-
-
-async def mailed_subjects(client: AsyncClient, email: str, *expected: str) -> list[str]:
-    """The subjects of mail to `email`, once every `expected` one has arrived (mail is sent in
-    the background)."""
-    for _ in range(200):
-        subjects = [m["subject"] for m in await outbox(client, email)]
-        if set(expected) <= set(subjects):
-            return subjects
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{email} got {subjects}, not {expected}")
 
 
 def error_of(location: str) -> str:
@@ -202,6 +191,23 @@ async def test_a_verified_account_is_linked_when_the_provider_vouches_and_told_s
         ("corp", "Corp ID", person.email)
     ]
     await mailed_subjects(client, person.email, "Corp ID was linked to your account")
+
+
+async def test_an_account_with_a_second_factor_is_not_linked_by_a_provider_sign_in(
+    app: Server, oidc_provider: OIDCProvider
+) -> None:
+    person = oidc_provider.add_account()
+    local = app.client()
+    await signed_up(local, person.email)
+    await User.get_pymongo_collection().update_one({"email": person.email}, {"$set": {"is_verified": True}})
+    secret = (await local.post("/auth/mfa/totp/setup")).json()["secret"]
+    code = pyotp.TOTP(secret).now()
+    assert (await local.post("/auth/mfa/totp/confirm", json={"code": code})).status_code == 200
+
+    location = await sign_in_with(app.client(), oidc_provider, person.email, person.password)
+
+    assert location.startswith(f"{APP}/sign-in/error?") and error_of(location) == "LINK_FROM_ACCOUNT_PAGE"
+    assert await OAuthAccount.find_all().count() == 0
 
 
 async def test_link_and_unlink_from_the_account_page(app: Server, oidc_provider: OIDCProvider) -> None:

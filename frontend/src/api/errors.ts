@@ -11,6 +11,14 @@ const CODES: Record<string, string> = {
   UPDATE_USER_EMAIL_ALREADY_EXISTS: "Another account already uses this email address.",
   REFRESH_TOKEN_INVALID: "Please sign in.",
   SESSION_ENDED: "Your session has ended. Please sign in again.",
+  // Issue 12's routes send a reason with each code; these are for a body without one.
+  MFA_CODE_INVALID: "That code is wrong or was used already.",
+  MFA_TICKET_INVALID: "This sign-in has expired. Please sign in again.",
+  CONFIRMATION_REQUIRED: "Confirm it's you first.",
+  CONFIRMATION_INVALID: "That did not confirm it's you. Check it and try again.",
+  PASSKEY_INVALID: "That passkey is not (or no longer) registered for an account here.",
+  PASSKEYS_UNAVAILABLE: "Passkeys are not available on this server.",
+  TOO_MANY_REQUESTS: "Too many attempts. Wait a little, then try again.",
   Unauthorized: "Please sign in again.",
   Forbidden: "You are not allowed to do that.",
 };

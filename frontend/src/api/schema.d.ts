@@ -167,6 +167,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Is my session confirmed? */
+        get: operations["confirmation_status_auth_confirm_get"];
+        put?: never;
+        /**
+         * Confirm it is me
+         * @description The password, a code, a recovery code or a passkey: changes to how I sign in need no
+         *     more confirmation for the next few minutes.
+         */
+        post: operations["confirm_auth_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/mfa": {
         parameters: {
             query?: never;
@@ -195,7 +217,8 @@ export interface paths {
         put?: never;
         /**
          * Start setting up an authenticator app
-         * @description A new secret, pending until confirmed: scan the QR code or type the secret into the app.
+         * @description A new secret, pending for 10 minutes until confirmed: scan the QR code or type the
+         *     secret into the app.
          */
         post: operations["setup_totp_auth_mfa_totp_setup_post"];
         delete?: never;
@@ -214,8 +237,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Turn on two-step sign-in
-         * @description Switch TOTP on with a code from the app; the answer holds the recovery codes, once.
+         * Turn on two-step sign-in with the authenticator app
+         * @description Switch TOTP on with a code from the app; when it is the account's first second factor,
+         *     the answer holds the recovery codes, once.
          */
         post: operations["confirm_totp_auth_mfa_totp_confirm_post"];
         delete?: never;
@@ -224,7 +248,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auth/mfa/totp/disable": {
+    "/auth/mfa/totp": {
         parameters: {
             query?: never;
             header?: never;
@@ -233,12 +257,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        post?: never;
         /**
-         * Turn off two-step sign-in
-         * @description Remove the authenticator app and the recovery codes; my other sessions end.
+         * Remove the authenticator app
+         * @description Remove the authenticator app (and the recovery codes, if no passkey is left); my
+         *     other sessions end.
          */
-        post: operations["disable_totp_auth_mfa_totp_disable_post"];
-        delete?: never;
+        delete: operations["disable_totp_auth_mfa_totp_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -275,11 +300,139 @@ export interface paths {
         put?: never;
         /**
          * Finish signing in with a second factor
-         * @description The ticket of an MFA_REQUIRED answer and a code (or a recovery code): the session
-         *     starts as after a login, with the token in the body and in cookies.
+         * @description The ticket of an MFA_REQUIRED answer and a code, a recovery code or a passkey (for the
+         *     options of `POST /auth/passkeys/options` with purpose `second_factor` and this ticket):
+         *     the session starts as after a login, with the token in the body and in cookies.
          */
         post: operations["auth_mfa_verify_auth_mfa_verify_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Options for navigator.credentials.get()
+         * @description PublicKeyCredentialRequestOptionsJSON with a new challenge (5 minutes, works once):
+         *     give them to `startAuthentication()` of @simplewebauthn/browser.
+         */
+        post: operations["authentication_options_auth_passkeys_options_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey
+         * @description A passkey's answer to the options of `POST /auth/passkeys/options` (purpose `sign_in`):
+         *     the session starts as after a login, with no second step.
+         */
+        post: operations["auth_passkeys_sign_in_auth_passkeys_sign_in_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My passkeys */
+        get: operations["list_passkeys_auth_passkeys_get"];
+        put?: never;
+        /**
+         * Add a passkey
+         * @description `startRegistration()`'s answer to the options of `/registration-options`, and a name.
+         */
+        post: operations["add_passkey_auth_passkeys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/registration-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Options for navigator.credentials.create()
+         * @description PublicKeyCredentialCreationOptionsJSON for a new passkey of mine (the challenge works
+         *     once, for 5 minutes): give them to `startRegistration()` of @simplewebauthn/browser.
+         */
+        post: operations["registration_options_auth_passkeys_registration_options_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/{passkey_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey
+         * @description The passkey stops working at once; my other sessions end.
+         */
+        delete: operations["remove_passkey_auth_passkeys__passkey_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename a passkey */
+        patch: operations["rename_passkey_auth_passkeys__passkey_id__patch"];
+        trace?: never;
+    };
+    "/users/{id}/second-factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's second factors */
+        get: operations["user_factors_users__id__second_factors_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Reset a user's second factors
+         * @description Remove the user's authenticator app, passkeys and recovery codes (for someone who lost
+         *     them all); their sessions end and they are told by email.
+         */
+        delete: operations["reset_factors_users__id__second_factors_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -756,6 +909,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AuthenticationResponse
+         * @description What `navigator.credentials.get()` gave, as @simplewebauthn/browser sends it.
+         */
+        AuthenticationResponse: {
+            /** Id */
+            id: string;
+            /** Rawid */
+            rawId: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "public-key";
+            response: components["schemas"]["backend__apps__auth__passkeys__AuthenticationResponse__Body"];
+        };
         /** AuthorizationURL */
         AuthorizationURL: {
             /** Authorization Url */
@@ -833,18 +1002,12 @@ export interface components {
             /** Token */
             token: string;
         };
-        /** ErrorModel */
-        ErrorModel: {
-            /** Detail */
-            detail: string | {
-                [key: string]: string;
-            };
-        };
         /**
-         * FactorChangeProof
-         * @description Fresh proof for changing factors: the password, a current code or a recovery code.
+         * ConfirmationProof
+         * @description Exactly one of: the password, a code from the app, a recovery code, a passkey assertion
+         *     (for the options of `POST /auth/passkeys/options` with purpose `confirm`).
          */
-        FactorChangeProof: {
+        ConfirmationProof: {
             /**
              * Code
              * @description the 6 digits the authenticator app shows
@@ -855,8 +1018,55 @@ export interface components {
              * @description one of the recovery codes
              */
             recovery_code?: string | null;
+            /** @description navigator.credentials.get()'s answer to the options of POST /auth/passkeys/options */
+            passkey?: components["schemas"]["AuthenticationResponse"] | null;
             /** Current Password */
             current_password?: string | null;
+        };
+        /** ConfirmationRequired */
+        ConfirmationRequired: {
+            /**
+             * Code
+             * @default CONFIRMATION_REQUIRED
+             * @constant
+             */
+            code?: "CONFIRMATION_REQUIRED";
+            /** Reason */
+            reason: string;
+            /** Methods */
+            methods: ("password" | "totp" | "passkey" | "recovery_code")[];
+        };
+        /** ConfirmationRequiredResponse */
+        ConfirmationRequiredResponse: {
+            detail: components["schemas"]["ConfirmationRequired"];
+        };
+        /** ConfirmationStatus */
+        ConfirmationStatus: {
+            /**
+             * Confirmed Until
+             * @description until when changes need no confirmation
+             */
+            confirmed_until: string | null;
+            /**
+             * Methods
+             * @description []: confirm by signing in again
+             */
+            methods: ("password" | "totp" | "passkey" | "recovery_code")[];
+        };
+        /** Confirmed */
+        Confirmed: {
+            /**
+             * Confirmed Until
+             * Format: date-time
+             */
+            confirmed_until: string;
+        };
+        /** ErrorModel */
+        ErrorModel: {
+            /** Detail */
+            detail: string | {
+                [key: string]: string;
+            };
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -899,7 +1109,7 @@ export interface components {
             code?: "MFA_REQUIRED";
             /**
              * Reason
-             * @default Enter a code from your authenticator app, or a recovery code.
+             * @default Confirm it is you with your second factor.
              */
             reason?: string;
             /**
@@ -908,7 +1118,7 @@ export interface components {
              */
             ticket: string;
             /** Methods */
-            methods: ("totp" | "recovery_code")[];
+            methods: ("totp" | "passkey" | "recovery_code")[];
         };
         /**
          * MfaRequired
@@ -923,8 +1133,20 @@ export interface components {
             totp_enabled: boolean;
             /** Recovery Codes Left */
             recovery_codes_left: number;
-            /** Methods */
-            methods: ("totp" | "recovery_code")[];
+            /** Passkeys */
+            passkeys: number;
+            /**
+             * Methods
+             * @description what a sign-in's second step offers; [] = no second factor
+             */
+            methods: ("totp" | "passkey" | "recovery_code")[];
+            /** Passkeys Available */
+            passkeys_available: boolean;
+            /**
+             * Passkeys Unavailable Reason
+             * @description why not, when passkeys are off
+             */
+            passkeys_unavailable_reason: string | null;
         };
         /** MfaVerify */
         MfaVerify: {
@@ -938,8 +1160,27 @@ export interface components {
              * @description one of the recovery codes
              */
             recovery_code?: string | null;
+            /** @description navigator.credentials.get()'s answer to the options of POST /auth/passkeys/options */
+            passkey?: components["schemas"]["AuthenticationResponse"] | null;
             /** Ticket */
             ticket: string;
+        };
+        /** NewPasskey */
+        NewPasskey: {
+            /** Name */
+            name: string;
+            credential: components["schemas"]["RegistrationResponse"];
+        };
+        /** OptionsRequest */
+        OptionsRequest: {
+            /**
+             * Purpose
+             * @description sign_in: anyone, any passkey; second_factor: with the `ticket` of an MFA_REQUIRED answer; confirm: signed in, for POST /auth/confirm
+             * @enum {string}
+             */
+            purpose: "sign_in" | "second_factor" | "confirm";
+            /** Ticket */
+            ticket?: string | null;
         };
         /** OutboxMessage */
         OutboxMessage: {
@@ -961,6 +1202,43 @@ export interface components {
             /** Links */
             links: string[];
         };
+        /** PasskeyAdded */
+        PasskeyAdded: {
+            passkey: components["schemas"]["PasskeyRead"];
+            /**
+             * Recovery Codes
+             * @description when this is the account's first second factor: its recovery codes, shown once
+             */
+            recovery_codes: string[];
+        };
+        /** PasskeyRead */
+        PasskeyRead: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Backed Up
+             * @description synced to the person's other devices by their provider
+             */
+            backed_up: boolean;
+        };
+        /** PasskeyRename */
+        PasskeyRename: {
+            /** Name */
+            name: string;
+        };
+        /** PasskeySignIn */
+        PasskeySignIn: {
+            credential: components["schemas"]["AuthenticationResponse"];
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
@@ -981,9 +1259,25 @@ export interface components {
         RecoveryCodes: {
             /**
              * Recovery Codes
-             * @description shown this once; each works once
+             * @description shown this once; each works once. [] when the account's codes are unchanged
              */
             recovery_codes: string[];
+        };
+        /**
+         * RegistrationResponse
+         * @description What `navigator.credentials.create()` gave, as @simplewebauthn/browser sends it.
+         */
+        RegistrationResponse: {
+            /** Id */
+            id: string;
+            /** Rawid */
+            rawId: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "public-key";
+            response: components["schemas"]["backend__apps__auth__passkeys__RegistrationResponse__Body"];
         };
         /** SessionRead */
         SessionRead: {
@@ -1053,11 +1347,6 @@ export interface components {
              * @description a code from the app, for the secret just set up
              */
             code: string;
-            /**
-             * Current Password
-             * @description required when the account has a password
-             */
-            current_password?: string | null;
         };
         /** TotpSetup */
         TotpSetup: {
@@ -1119,6 +1408,12 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Has Password
+             * @description false for accounts made through a provider until a password is set
+             * @default true
+             */
+            has_password?: boolean;
         };
         /**
          * UserUpdate
@@ -1146,6 +1441,26 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Body */
+        backend__apps__auth__passkeys__AuthenticationResponse__Body: {
+            /** Clientdatajson */
+            clientDataJSON: string;
+            /** Authenticatordata */
+            authenticatorData: string;
+            /** Signature */
+            signature: string;
+            /** Userhandle */
+            userHandle?: string | null;
+        };
+        /** Body */
+        backend__apps__auth__passkeys__RegistrationResponse__Body: {
+            /** Clientdatajson */
+            clientDataJSON: string;
+            /** Attestationobject */
+            attestationObject: string;
+            /** Transports */
+            transports?: string[];
         };
         /** ErrorReason */
         ErrorReason: {
@@ -1687,6 +2002,139 @@ export interface operations {
             };
         };
     };
+    confirmation_status_auth_confirm_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationStatus"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    confirm_auth_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationProof"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Confirmed"];
+                };
+            };
+            /** @description CONFIRMATION_INVALID (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many failed logins for this account or from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
     mfa_status_auth_mfa_get: {
         parameters: {
             query?: never;
@@ -1758,13 +2206,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
                 };
             };
             /** @description TOTP_ALREADY_ENABLED */
@@ -1811,7 +2259,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description MFA_CODE_INVALID, or MFA_PROOF_INVALID: the password is wrong */
+            /** @description MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1831,16 +2279,16 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
                 };
             };
-            /** @description TOTP_SETUP_NOT_STARTED */
+            /** @description TOTP_SETUP_NOT_STARTED: none pending, or it expired */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,17 +2313,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Too many attempts: try again after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
@@ -1891,18 +2328,14 @@ export interface operations {
             };
         };
     };
-    disable_totp_auth_mfa_totp_disable_post: {
+    disable_totp_auth_mfa_totp_delete: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["FactorChangeProof"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -1911,15 +2344,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MfaStatus"];
-                };
-            };
-            /** @description MFA_PROOF_INVALID: the password or code is wrong (counted as a failed login) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
@@ -1933,47 +2357,18 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
                 };
             };
             /** @description MFA_NOT_ENABLED */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Too many attempts: try again after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,11 +2395,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["FactorChangeProof"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -2013,15 +2404,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecoveryCodes"];
-                };
-            };
-            /** @description MFA_PROOF_INVALID: the password or code is wrong (counted as a failed login) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
@@ -2035,47 +2417,18 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
                 };
             };
             /** @description MFA_NOT_ENABLED */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Too many attempts: try again after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2162,6 +2515,698 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    authentication_options_auth_passkeys_options_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptionsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description MFA_TICKET_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description purpose confirm without a session */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description PASSKEYS_UNAVAILABLE: PUBLIC_URL is an IP address; the reason says what to do */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many options asked for from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    auth_passkeys_sign_in_auth_passkeys_sign_in_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BearerResponse"];
+                };
+            };
+            /** @description PASSKEY_INVALID (counted as a failed login from this address) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description ORIGIN_NOT_ALLOWED: the request came from a page of another site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description PASSKEYS_UNAVAILABLE: PUBLIC_URL is an IP address; the reason says what to do */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many failed logins from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    list_passkeys_auth_passkeys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRead"][];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    add_passkey_auth_passkeys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPasskey"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyAdded"];
+                };
+            };
+            /** @description PASSKEY_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description PASSKEYS_UNAVAILABLE: PUBLIC_URL is an IP address; the reason says what to do */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    registration_options_auth_passkeys_registration_options_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                };
+            };
+            /** @description PASSKEYS_UNAVAILABLE or TOO_MANY_PASSKEYS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    remove_passkey_auth_passkeys__passkey_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                };
+            };
+            /** @description no passkey of mine has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    rename_passkey_auth_passkeys__passkey_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRename"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRead"];
+                };
+            };
+            /** @description The body could not be parsed, or the request was refused; `detail` says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description no passkey of mine has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    user_factors_users__id__second_factors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["PydanticObjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: not a superuser. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description no such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    reset_factors_users__id__second_factors_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["PydanticObjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: not a superuser; or a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description no such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */

@@ -1,11 +1,25 @@
 import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from "react";
 import type { ReactNode } from "react";
 
+import type { AuthenticationResponseJSON } from "@simplewebauthn/browser";
+
 import { api, formBody } from "../api/client";
 import type { User } from "../api/client";
 import { errorMessage } from "../api/errors";
+import { passkeys, secondFactors } from "../api/secondFactors";
+import type { Proof } from "../api/secondFactors";
+import { challengeOf, errorCode } from "./challenge";
+import type { MfaChallenge } from "./challenge";
 import type { AuthState } from "./tokenManager";
 import { tokens } from "./tokens";
+
+/** Why a sign-in started no session: a message, the API's code, and the second step if that is why. */
+export interface SignInFailure {
+  message: string;
+  code: string | null;
+  /** The account has a second factor: finish at /sign-in/mfa with this. */
+  challenge: MfaChallenge | null;
+}
 
 interface AuthContextValue {
   state: AuthState;
@@ -13,10 +27,14 @@ interface AuthContextValue {
   user: User | null;
   /** Why the signed-in user's account could not be loaded (say, the database is down). */
   userError: string | null;
-  /** Log in; resolves to an error message, or null on success. */
-  login(email: string, password: string): Promise<string | null>;
-  /** Sign in with the token of a mailed one-time link; an error message, or null on success. */
-  signInWithLink(token: string): Promise<string | null>;
+  /** Log in; resolves to why not, or null on success. */
+  login(email: string, password: string): Promise<SignInFailure | null>;
+  /** Sign in with the token of a mailed one-time link; why not, or null on success. */
+  signInWithLink(token: string): Promise<SignInFailure | null>;
+  /** The second step: the ticket of an MFA_REQUIRED answer and a code, recovery code or passkey. */
+  verifySecondFactor(ticket: string, proof: Proof): Promise<SignInFailure | null>;
+  /** Sign in with a passkey (what `startAuthentication` answered for purpose "sign_in"). */
+  signInWithPasskey(credential: AuthenticationResponseJSON): Promise<SignInFailure | null>;
   logout(): Promise<void>;
   reloadUser(): Promise<void>;
   /** The person has read that this tab now shows the account signed in to in another tab. */
@@ -70,8 +88,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, [userId, user, reloadUser]);
 
   // Every way of signing in ends here: the server started a session and answered its token.
-  const begin = useCallback(({ data, error }: SessionAnswer) => {
-    if (!data) return errorMessage(error);
+  const begin = useCallback(({ data, error }: SessionAnswer): SignInFailure | null => {
+    if (!data) return { message: errorMessage(error), code: errorCode(error), challenge: challengeOf(error) };
     setLoaded(null);
     tokens.signIn(data.access_token);
     return null;
@@ -88,11 +106,34 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [begin],
   );
 
+  const verifySecondFactor = useCallback(
+    async (ticket: string, proof: Proof) => begin(await secondFactors.verify(ticket, proof)),
+    [begin],
+  );
+
+  const signInWithPasskey = useCallback(
+    async (credential: AuthenticationResponseJSON) => begin(await passkeys.signIn(credential)),
+    [begin],
+  );
+
   const logout = useCallback(() => tokens.logout(), []);
   const acknowledgeSwitch = useCallback(() => tokens.acknowledgeSwitch(), []);
 
   return (
-    <AuthContext.Provider value={{ state, user, userError, login, signInWithLink, logout, reloadUser, acknowledgeSwitch }}>
+    <AuthContext.Provider
+      value={{
+        state,
+        user,
+        userError,
+        login,
+        signInWithLink,
+        verifySecondFactor,
+        signInWithPasskey,
+        logout,
+        reloadUser,
+        acknowledgeSwitch,
+      }}
+    >
       {children}
     </AuthContext.Provider>
   );

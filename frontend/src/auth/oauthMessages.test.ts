@@ -22,6 +22,7 @@ describe("oauthErrorMessage", () => {
       "ACCESS_DENIED",
       "STATE_INVALID",
       "ACCOUNT_EXISTS",
+      "LINK_FROM_ACCOUNT_PAGE",
       "ACCOUNT_INACTIVE",
       "EMAIL_REQUIRED",
       "PROVIDER_UNAVAILABLE",

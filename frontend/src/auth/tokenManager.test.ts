@@ -187,6 +187,21 @@ describe("401: one refresh, one retry", () => {
     expect(tokens.getState()).toEqual({ status: "signed-out", reason: "ended" });
   });
 
+  it("hands a sign-in's MFA_REQUIRED over as it is: no refresh, no replay of a one-time link", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    tokens.signIn(accessToken(Date.now()));
+    const challenge = { detail: { code: "MFA_REQUIRED", reason: "Enter a code.", ticket: "t", methods: ["totp"] } };
+    server.api.push(() => json(401, challenge));
+
+    const response = await tokens.fetch(new Request("http://app.test/auth/sign-in-link/consume", { method: "POST" }));
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(challenge);
+    expect(server.refreshCount()).toBe(0);
+    expect(tokens.getState().status).toBe("signed-in");
+  });
+
   it("does not refresh for requests made while signed out", async () => {
     const server = fakeServer();
     const tokens = manager(server);

@@ -57,6 +57,18 @@ export interface TokenManagerOptions {
 const SESSION_ENDED_CODES = new Set(["SESSION_ENDED", "REFRESH_TOKEN_REUSED"]);
 const RETRY_AFTER_NETWORK_ERROR_MS = 5_000;
 
+/**
+ * A 401 MFA_REQUIRED is a sign-in's answer (its first factor was right), not an expired token:
+ * no refresh, and above all no replay, which would spend a one-time sign-in link again.
+ */
+async function asksSecondFactor(response: Response): Promise<boolean> {
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as { detail?: { code?: unknown } } | null;
+  return body?.detail?.code === "MFA_REQUIRED";
+}
+
 /** Seconds before expiry to refresh: a quarter of the lifetime, between 2 s and 60 s. */
 export function refreshMargin(lifetimeSeconds: number): number {
   return Math.min(60, Math.max(2, lifetimeSeconds / 4));
@@ -140,7 +152,7 @@ export class TokenManager {
     const retry = request.clone();
     const sentAs = this.currentUser();
     const response = await this.fetchImpl(this.withToken(request));
-    if (response.status !== 401 || this.state.status !== "signed-in") {
+    if (response.status !== 401 || this.state.status !== "signed-in" || (await asksSecondFactor(response))) {
       return response;
     }
     if (!(await this.refresh())) {

@@ -2,6 +2,7 @@ import { useCallback, useId, useLayoutEffect, useRef, useState } from "react";
 import type { InputHTMLAttributes, ReactNode } from "react";
 
 import { errorMessage } from "../api/errors";
+import { CANCELLED } from "../auth/confirmation";
 
 export function Field({ label, hint, ...input }: { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
   const id = useId();
@@ -64,7 +65,7 @@ export function Spinner({ label = "Loading…" }: { label?: string }) {
 
 /**
  * Run an API call with loading and error state. `call` returns openapi-fetch's
- * `{ data, error }`; the error body becomes a message.
+ * `{ data, error }`; the error body becomes a message (none when a confirmation was dismissed).
  */
 export function useAction<T, A extends unknown[]>(call: (...args: A) => Promise<{ data?: T; error?: unknown }>) {
   const [busy, setBusy] = useState(false);
@@ -81,6 +82,7 @@ export function useAction<T, A extends unknown[]>(call: (...args: A) => Promise<
       setError(null);
       try {
         const { data, error: failure } = await latest.current(...args);
+        if (failure === CANCELLED) return { ok: false }; // the person chose not to confirm: nothing to say
         if (failure !== undefined) {
           setError(errorMessage(failure));
           return { ok: false };

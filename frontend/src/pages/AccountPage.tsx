@@ -3,15 +3,20 @@ import type { FormEvent } from "react";
 
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { useConfirmed } from "../components/ConfirmProvider";
 import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
+import { SecondFactors } from "./SecondFactors";
 import { SignInMethods } from "./SignInMethods";
 
 export function AccountPage() {
   const { user, reloadUser } = useAuth();
+  const confirmed = useConfirmed();
   const [notice, setNotice] = useState<{ email?: string; password?: string; verify?: string }>({});
-  const changeEmail = useAction((email: string) => api.PATCH("/users/me", { body: { email } }));
-  const changePassword = useAction((current_password: string, new_password: string) =>
-    api.POST("/users/me/password", { body: { current_password, new_password } }),
+  const changeEmail = useAction(confirmed((email: string) => api.PATCH("/users/me", { body: { email } })));
+  const changePassword = useAction(
+    confirmed((current_password: string, new_password: string) =>
+      api.POST("/users/me/password", { body: { current_password, new_password } }),
+    ),
   );
   const resend = useAction((email: string) => api.POST("/auth/request-verify-token", { body: { email } }));
   if (!user) return null;
@@ -71,15 +76,19 @@ export function AccountPage() {
         <SubmitButton busy={changeEmail.busy}>Change email</SubmitButton>
       </form>
 
-      <form className="card" onSubmit={submitPassword} aria-labelledby="password-title">
-        <h2 id="password-title">Change password</h2>
-        <Alert kind="success">{notice.password}</Alert>
-        <Alert kind="error">{changePassword.error}</Alert>
-        <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
-        <NewPasswordField name="new" />
-        <SubmitButton busy={changePassword.busy}>Change password</SubmitButton>
-      </form>
+      {/* Accounts made by a provider have no password to change: Sign-in methods offers setting one. */}
+      {user.has_password !== false && (
+        <form className="card" onSubmit={submitPassword} aria-labelledby="password-title">
+          <h2 id="password-title">Change password</h2>
+          <Alert kind="success">{notice.password}</Alert>
+          <Alert kind="error">{changePassword.error}</Alert>
+          <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
+          <NewPasswordField name="new" />
+          <SubmitButton busy={changePassword.busy}>Change password</SubmitButton>
+        </form>
+      )}
 
+      <SecondFactors />
       <SignInMethods />
     </section>
   );

@@ -4,7 +4,9 @@ import type { FormEvent } from "react";
 import { api } from "../api/client";
 import type { User, UserPage } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { useConfirmed } from "../components/ConfirmProvider";
 import { Alert, Spinner, useAction } from "../components/ui";
+import { AdminSecondFactors } from "./AdminSecondFactors";
 
 export const ADMIN_PAGE_SIZE = 20;
 type Change = { is_active?: boolean; is_superuser?: boolean };
@@ -18,8 +20,9 @@ export function AdminPage() {
   const list = useAction((q: string, from: number) =>
     api.GET("/users", { params: { query: { q, skip: from, limit: ADMIN_PAGE_SIZE } } }),
   );
-  const patch = useAction((id: string, body: Change) => api.PATCH("/users/{id}", { params: { path: { id } }, body }));
-  const remove = useAction((id: string) => api.DELETE("/users/{id}", { params: { path: { id } } }));
+  const confirmed = useConfirmed();
+  const patch = useAction(confirmed((id: string, body: Change) => api.PATCH("/users/{id}", { params: { path: { id } }, body })));
+  const remove = useAction(confirmed((id: string) => api.DELETE("/users/{id}", { params: { path: { id } } })));
   const fetchPage = list.run;
 
   const reload = useCallback(async () => {
@@ -115,6 +118,7 @@ export function AdminPage() {
                       Delete
                     </button>
                   </div>
+                  <AdminSecondFactors user={user} onNotice={setNotice} />
                 </li>
               );
             })}

@@ -1,9 +1,11 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
-import { Link } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "../auth/AuthProvider";
 import type { SignOutReason } from "../auth/tokenManager";
+import { PasskeySignIn } from "../components/PasskeySignIn";
+import type { Notice } from "../components/PasskeySignIn";
 import { ProviderButtons } from "../components/ProviderButtons";
 import { SignInLinkForm } from "../components/SignInLinkForm";
 import { Alert, Field, SubmitButton } from "../components/ui";
@@ -19,19 +21,30 @@ const REASONS: Record<SignOutReason, string> = {
 export function LoginPage() {
   const { state, login } = useAuth();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<Notice>(null);
   const [byLink, setByLink] = useState(false);
+  const location = useLocation();
+  const navigate = useNavigate();
+  // Where the person was heading (RequireAuth), and why they are back here (an expired second step).
+  const { from, notice } = (location.state ?? {}) as { from?: string; notice?: string };
   const reason = state.status === "signed-out" ? state.reason : null;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setBusy(true);
-    setError(null);
+    setMessage(null);
     try {
-      setError(await login(String(form.get("email")), String(form.get("password"))));
+      const failure = await login(String(form.get("email")), String(form.get("password")));
+      if (failure?.challenge) {
+        // The password was right; the account has a second factor. The ticket travels in state,
+        // not in the address, so it stays out of the history.
+        void navigate("/sign-in/mfa", { state: { challenge: failure.challenge, from } });
+        return;
+      }
+      setMessage(failure && { kind: "error", text: failure.message });
     } catch {
-      setError("The server could not be reached. Check your connection and try again.");
+      setMessage({ kind: "error", text: "The server could not be reached. Check your connection and try again." });
     } finally {
       setBusy(false);
     }
@@ -40,8 +53,8 @@ export function LoginPage() {
   return (
     <section aria-labelledby="login-title" className="card">
       <h2 id="login-title">Log in</h2>
-      {reason && !error && <Alert kind="info">{REASONS[reason]}</Alert>}
-      <Alert kind="error">{error}</Alert>
+      {!message && <Alert kind="info">{notice ?? (reason && REASONS[reason])}</Alert>}
+      {message && <Alert kind={message.kind}>{message.text}</Alert>}
       {byLink ? (
         <>
           <SignInLinkForm autoFocus />
@@ -65,6 +78,7 @@ export function LoginPage() {
           </p>
         </>
       )}
+      <PasskeySignIn onNotice={setMessage} />
       <ProviderButtons />
       <p className="links">
         <Link to="/forgot-password">Forgot your password?</Link> · <Link to="/register">Create an account</Link>

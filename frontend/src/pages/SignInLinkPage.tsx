@@ -18,7 +18,12 @@ export function SignInLinkPage() {
   // and put back the session the browser had before.
   useOnceWhen(Boolean(token) && state.status !== "unknown", () => {
     signInWithLink(token ?? "")
-      .then((failure) => (failure === null ? navigate("/", { replace: true }) : setError(failure)))
+      .then((failure) => {
+        if (failure === null) return navigate("/", { replace: true });
+        // The link was right; the account has a second factor. Replace: the link is spent.
+        if (failure.challenge) return navigate("/sign-in/mfa", { replace: true, state: { challenge: failure.challenge } });
+        setError(failure.message);
+      })
       .catch(() => setError("The server could not be reached. Ask for a new link to try again."));
   });
 

@@ -7,6 +7,7 @@ import { useAuth } from "../auth/AuthProvider";
 import { LINK_RETURN_PARAMS, linkReturn, oauthErrorMessage } from "../auth/oauthMessages";
 import { providerLabel, useProviders } from "../auth/providers";
 import type { Provider } from "../auth/providers";
+import { useConfirmed } from "../components/ConfirmProvider";
 import { Alert, Spinner, useAction } from "../components/ui";
 
 type LinkedAccounts = components["schemas"]["LinkedAccounts"];
@@ -35,11 +36,12 @@ function Methods({ providers }: { providers: Provider[] }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [linking, setLinking] = useState<string | null>(null);
   const load = useAction(() => api.GET("/auth/oauth/accounts"));
-  const link = useAction((provider: string) =>
-    api.POST("/auth/oauth/{provider}/link", { params: { path: { provider } } }),
+  const confirmed = useConfirmed();
+  const link = useAction(
+    confirmed((provider: string) => api.POST("/auth/oauth/{provider}/link", { params: { path: { provider } } })),
   );
-  const unlink = useAction((provider: string) =>
-    api.DELETE("/auth/oauth/accounts/{provider}", { params: { path: { provider } } }),
+  const unlink = useAction(
+    confirmed((provider: string) => api.DELETE("/auth/oauth/accounts/{provider}", { params: { path: { provider } } })),
   );
   const setPassword = useAction((email: string) => api.POST("/auth/forgot-password", { body: { email } }));
   const fetchAccounts = load.run;
