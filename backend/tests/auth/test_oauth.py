@@ -67,6 +67,14 @@ async def sign_in_with(
     return response.headers["location"]
 
 
+async def verified_account(app: Server, email: str) -> AsyncClient:
+    """A local account whose owner verified its address, signed in."""
+    local = app.client()
+    await signed_up(local, email)
+    await User.get_pymongo_collection().update_one({"email": email}, {"$set": {"is_verified": True}})
+    return local
+
+
 def error_of(location: str) -> str:
     return parse_qs(urlsplit(location).query)["code"][0]
 
@@ -149,9 +157,7 @@ async def test_an_address_the_provider_does_not_vouch_for_links_nothing(
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account(email_verified=False)
-    local = app.client()
-    await signed_up(local, person.email)
-    await User.get_pymongo_collection().update_one({"email": person.email}, {"$set": {"is_verified": True}})
+    await verified_account(app, person.email)
 
     location = await sign_in_with(app.client(), oidc_provider, person.email, person.password)
 
@@ -176,9 +182,7 @@ async def test_a_verified_account_is_linked_when_the_provider_vouches_and_told_s
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account()
-    local = app.client()
-    await signed_up(local, person.email)
-    await User.get_pymongo_collection().update_one({"email": person.email}, {"$set": {"is_verified": True}})
+    local = await verified_account(app, person.email)
 
     client = app.client()
     assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
@@ -197,9 +201,7 @@ async def test_an_account_with_a_second_factor_is_not_linked_by_a_provider_sign_
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account()
-    local = app.client()
-    await signed_up(local, person.email)
-    await User.get_pymongo_collection().update_one({"email": person.email}, {"$set": {"is_verified": True}})
+    local = await verified_account(app, person.email)
     secret = (await local.post("/auth/mfa/totp/setup")).json()["secret"]
     code = pyotp.TOTP(secret).now()
     assert (await local.post("/auth/mfa/totp/confirm", json={"code": code})).status_code == 200
