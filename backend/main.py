@@ -113,6 +113,8 @@ def create_app(
                 logger.warning(
                     "RATE_LIMIT_ENABLED=false: login, registration and refresh are not rate limited"
                 )
+            if passkeys.rp.unavailable_reason:
+                logger.warning("passkeys are off: %s", passkeys.rp.unavailable_reason)
             if outbox is not None and not settings.is_development:
                 logger.warning("SMTP_HOST is not set: account email stays in %s, undelivered", outbox.folder)
             await bootstrap_superuser()

@@ -446,8 +446,13 @@ async def test_a_deeply_nested_client_data_is_refused(server: Server) -> None:
     assert answer.status_code == 400 and code_of(answer) == "PASSKEY_INVALID"
 
 
-async def test_passkeys_need_a_host_name(make_server: ServerFactory) -> None:
+async def test_passkeys_need_a_host_name(
+    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     async with make_server(public_url="http://127.0.0.1:8000") as server:
+        assert any(
+            "passkeys are off" in r.getMessage() and "localhost" in r.getMessage() for r in caplog.records
+        )
         client = server.client()
         await signed_up(client, "ip@example.com")
         fake = SoftAuthenticator("http://127.0.0.1:8000")
