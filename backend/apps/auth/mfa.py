@@ -52,7 +52,7 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from backend.apps.auth.passkeys import AuthenticationResponse, Passkeys, Purpose
+from backend.apps.auth.passkeys import AuthenticationResponse, Passkeys, Purpose, refusal
 from backend.apps.auth.sessions import new_secret, token_hash
 from backend.apps.user.models import User
 from backend.config import Settings
@@ -162,12 +162,11 @@ class MfaStatus(BaseModel):
     passkeys_unavailable_reason: str | None = Field(description="why not, when passkeys are off")
 
 
-def refusal(status_code: int, code: str, reason: str) -> HTTPException:
-    return HTTPException(status_code, detail={"code": code, "reason": reason})
-
-
 CODE_INVALID = refusal(
     status.HTTP_400_BAD_REQUEST, "MFA_CODE_INVALID", "That code is wrong or was used already."
+)
+TICKET_INVALID = refusal(
+    status.HTTP_400_BAD_REQUEST, "MFA_TICKET_INVALID", "This sign-in has expired: sign in again."
 )
 NOT_ENABLED = refusal(status.HTTP_409_CONFLICT, "MFA_NOT_ENABLED", "Two-step sign-in is not on.")
 

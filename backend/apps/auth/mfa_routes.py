@@ -20,12 +20,12 @@ from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation, counted_as_login
 from backend.apps.auth.mfa import (
     CODE_INVALID,
+    TICKET_INVALID,
     TICKET_MAX_FAILURES,
     MfaStatus,
     SecondFactorProof,
     SecondFactors,
     TotpSetup,
-    refusal,
 )
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
@@ -49,9 +49,6 @@ class RecoveryCodes(BaseModel):
     )
 
 
-TICKET_INVALID = refusal(
-    status.HTTP_400_BAD_REQUEST, "MFA_TICKET_INVALID", "This sign-in has expired: sign in again."
-)
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND)  # as FastAPI Users answers for /users/{id}
 
 

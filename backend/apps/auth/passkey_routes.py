@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.apps.auth.backend import Auth, CurrentSession, unauthorized
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
-from backend.apps.auth.mfa import SecondFactors
+from backend.apps.auth.mfa import TICKET_INVALID, SecondFactors
 from backend.apps.auth.passkeys import (
     PASSKEY_INVALID,
     AuthenticationResponse,
@@ -75,10 +75,6 @@ OPTIONS_RATE = Rate(60, 60)
 UNAVAILABLE = {
     409: {"description": "PASSKEYS_UNAVAILABLE: PUBLIC_URL is an IP address; the reason says what to do"}
 }
-TICKET_INVALID = HTTPException(
-    status.HTTP_400_BAD_REQUEST,
-    detail={"code": "MFA_TICKET_INVALID", "reason": "This sign-in has expired: sign in again."},
-)
 
 
 def read(passkey: Passkey) -> PasskeyRead:

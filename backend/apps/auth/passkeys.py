@@ -132,6 +132,7 @@ class PasskeyRead(BaseModel):
 
 
 def refusal(status_code: int, code: str, reason: str) -> HTTPException:
+    """A 4xx whose detail is `{"code", "reason"}` (the second-factor routes all answer so)."""
     return HTTPException(status_code, detail={"code": code, "reason": reason})
 
 
