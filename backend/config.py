@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     app_name: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
     # Changing how an account signs in needs a sign-in or a confirmation this recent.
     confirmation_window_seconds: int = Field(300, ge=30, le=3600)
+    # How long each account's security activity is kept (apps/auth/activity.py; a TTL index).
+    security_log_retention_days: int = Field(90, ge=1, le=3650)
 
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []

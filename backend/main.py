@@ -11,8 +11,10 @@ from fastapi_users.exceptions import InvalidPasswordException
 from pymongo import AsyncMongoClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from backend.apps.auth.activity import SecurityEvent, security_log
+from backend.apps.auth.activity_routes import get_activity_router
 from backend.apps.auth.backend import build_auth
-from backend.apps.auth.confirmation import Confirmation
+from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
 from backend.apps.auth.csrf import CSRF_HEADER
 from backend.apps.auth.discovery import get_discovery_router
 from backend.apps.auth.linked_accounts import (
@@ -32,10 +34,11 @@ from backend.apps.auth.sign_in_links import SignInLink, SignInLinks, get_sign_in
 from backend.apps.todo.models import Task, TaskCount, delete_tasks_of
 from backend.apps.todo.quota import TaskQuota
 from backend.apps.todo.routers import get_todo_router
+from backend.apps.user.email_change import EmailChange, EmailChanges, get_email_change_router
 from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import AccountHooks, ensure_superuser, user_manager_dependency
 from backend.apps.user.models import User
-from backend.apps.user.routers import add_user_error_handlers, get_users_router
+from backend.apps.user.routers import AccountAccess, add_user_error_handlers, get_users_router
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
@@ -62,6 +65,8 @@ DOCUMENT_MODELS = [
     MfaTicket,
     Passkey,
     PasskeyChallenge,
+    EmailChange,
+    SecurityEvent,
     RateLimitCounter,
     Task,
     TaskCount,
@@ -84,8 +89,10 @@ def create_app(
     sign_in_links = SignInLinks(settings)
     passkeys = Passkeys(settings)
     second_factors = SecondFactors(settings, passkeys)
+    email_changes = EmailChanges(mailer, security_log.record)
     # Deleting a user deletes what other apps keep of them: sessions, pending sign-in links,
-    # second factors and passkeys, linked providers, then tasks.
+    # second factors and passkeys, linked providers, tasks, a pending change of address, and
+    # last the security log.
     hooks = AccountHooks(
         end_sessions=sessions.end_all,
         on_user_deleted=(
@@ -94,17 +101,22 @@ def create_app(
             second_factors.forget_user,
             delete_oauth_accounts_of,
             delete_tasks_of,
+            email_changes.forget_user,
+            security_log.forget_user,
         ),
+        record_event=security_log.record,
     )
     # Every argon2 hash and verify runs here: a bounded pool, 503 beyond it (core/hashing.py).
     hashing = HashingPool.from_settings(settings)
-    auth = build_auth(settings, sessions, limiter, user_manager_dependency(settings, mailer, hooks, hashing))
+    get_user_manager = user_manager_dependency(settings, mailer, hooks, hashing)
+    auth = build_auth(settings, sessions, limiter, get_user_manager, mailer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = mongo_client or create_client(settings)
         try:
             await init_db(client[settings.mongodb_db], DOCUMENT_MODELS)
+            await security_log.ensure_indexes(settings)  # its lifetime is a setting
             if settings.mongodb_url:
                 logger.info(
                     "connected to %s, database %s", describe_url(settings.mongodb_url), settings.mongodb_db
@@ -159,7 +171,10 @@ def create_app(
     if providers:  # nothing configured: no provider routes at all
         app.include_router(get_oauth_router(auth, providers, mailer, second_factors))
         app.include_router(get_linked_accounts_router(auth, providers, mailer))
-    app.include_router(get_users_router(auth.fastapi_users, settings, limiter))
+    access = AccountAccess(confirmation.confirmed_session, CONFIRMATION_RESPONSES, auth.cookies.clear)
+    app.include_router(get_users_router(auth.fastapi_users, settings, limiter, access, email_changes))
+    app.include_router(get_email_change_router(auth.fastapi_users, email_changes, settings, limiter))
+    app.include_router(get_activity_router(auth))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))
     app.include_router(get_todo_router(auth.current_active_user, TaskQuota(settings.max_tasks_per_user)))

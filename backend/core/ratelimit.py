@@ -48,14 +48,17 @@ class RateLimiter:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
-    async def hit(self, rule: str, subject: str, rate: Rate) -> None:
-        """Count one event; raise 429 when it is over the limit."""
+    async def hit(self, rule: str, subject: str, rate: Rate) -> int | None:
+        """Count one event; raise 429 when it is over the limit. The count so far in this window
+        (None while limits are off): the one request whose hit makes it `rate.count` is the one
+        after which `check` refuses."""
         if not self.enabled:
-            return
+            return None
         key, window_end = _key(rule, subject, rate)
         count = await _increment(key, window_end)
         if count > rate.count:
             raise TooManyRequests(_seconds_until(window_end))
+        return count
 
     async def check(self, rule: str, subject: str, rate: Rate) -> None:
         """Raise 429 when the limit is already reached, without counting."""

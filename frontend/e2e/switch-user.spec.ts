@@ -116,7 +116,7 @@ test("a scheduled refresh that brings another user switches the tab", async ({ c
   const { alice, bob } = await twoAccounts(request);
   const first = await tabOfAlice(context, alice, bob);
   await first.getByRole("link", { name: "Account" }).click(); // not on the start page
-  await expect(first.getByRole("heading", { name: "Account" })).toBeVisible();
+  await expect(first.getByRole("heading", { name: "Account", exact: true })).toBeVisible();
 
   // Bob signs in without any tab of the app knowing: only the shared cookie changes, and
   // Alice's session stays valid.

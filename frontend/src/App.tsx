@@ -4,7 +4,9 @@ import { AuthProvider } from "./auth/AuthProvider";
 import { ConfirmProvider } from "./components/ConfirmProvider";
 import { RequireAuth, SignedOutOnly, StartOverOnUserSwitch } from "./components/guards";
 import { AccountPage } from "./pages/AccountPage";
+import { ActivityPage } from "./pages/ActivityPage";
 import { AdminPage } from "./pages/AdminPage";
+import { EmailChangeCancelPage, EmailChangeConfirmPage } from "./pages/EmailChangePage";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MfaPage } from "./pages/MfaPage";
@@ -31,6 +33,8 @@ export function App() {
             </Route>
             <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route path="/verify" element={<VerifyPage />} />
+            <Route path="/email-change/confirm" element={<EmailChangeConfirmPage />} />
+            <Route path="/email-change/cancel" element={<EmailChangeCancelPage />} />
             <Route path="/sign-in/error" element={<SignInErrorPage />} />
             <Route path="/sign-in/link" element={<SignInLinkPage />} />
             <Route path="/sign-in/mfa" element={<MfaPage />} />
@@ -38,6 +42,7 @@ export function App() {
               <Route path="/" element={<TodosPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/sessions" element={<SessionsPage />} />
+              <Route path="/activity" element={<ActivityPage />} />
               <Route path="/admin" element={<AdminPage />} />
             </Route>
             <Route path="*" element={<NotFoundPage />} />

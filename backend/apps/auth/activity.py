@@ -2,24 +2,40 @@
 
 Each account keeps its security events (`security_events`): sign-ins with their method, failed
 attempts (summarised), sign-outs and ended sessions, password and email changes, second factors,
-passkeys and providers added or removed, refresh-token reuse, lockouts. Entries expire after
-`SECURITY_LOG_RETENTION_DAYS` through a TTL index. Writing an entry never fails the request it
-describes: a failed write is logged and forgotten (OWASP ASVS 5.0 16.x: security logging must
-not become a way to deny service).
+passkeys and providers added or removed, refresh-token reuse, lockouts. Each event keeps the
+client's IP, its user agent and the device as the sessions page names it ("Firefox on Linux").
+Entries expire after `SECURITY_LOG_RETENTION_DAYS` through a TTL index. Writing an entry never
+fails the request it describes: a failed write is logged and forgotten (OWASP ASVS 5.0 16.x:
+security logging must not become a way to deny service).
+
+Failed attempts are summarised: one `sign_in_failed` event per account per hour, its `count`
+incremented, so a password-guessing run costs one document, not one per guess. The moment the
+account's login limit starts refusing is one `locked_out` event.
+
+A sign-in from a device and network this account has not signed in from within the retention
+window is mailed to its owner, with a link to the sessions page (`SignInLog`).
 """
 
+import hashlib
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from beanie import Document, PydanticObjectId
+from bson import ObjectId
 from fastapi import Request
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from backend.apps.auth.device import describe_device, ip_network
+from backend.apps.user.emails import AccountMailer
+from backend.apps.user.models import User
+from backend.config import Rate, Settings
 from backend.core.clock import utcnow
-from backend.core.ratelimit import client_ip
+from backend.core.ratelimit import RateLimiter, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +62,14 @@ EventType = Literal[
     "refresh_token_reused",
     "locked_out",
 ]
+# What a failed attempt was: a password at login, a second-factor code, a "confirm it is you"
+# proof, the current password of a password change.
+FailureKind = Literal["password", "second_factor", "confirmation", "current_password"]
 
 USER_AGENT_MAX = 256
+EXPIRY_INDEX = "expiry"
+FAILURE_WINDOW_SECONDS = 3600  # one sign_in_failed event per account per hour
+LOGIN_ACCOUNT_RULE = "login:account"  # the per-account login limit (see routers.py)
 
 
 class SecurityEvent(Document):
@@ -56,18 +78,49 @@ class SecurityEvent(Document):
     type: EventType
     ip: str = ""
     user_agent: str = ""
+    device: str = ""  # "Firefox on Linux", as the sessions page says; "" when no request caused it
+    network: str = ""  # the IP's /24 (IPv4) or /64 (IPv6): where sign-ins come from; not shown
     detail: dict[str, Any] = Field(default_factory=dict)  # method, provider, session id, count, ...
 
     class Settings:
         name = "security_events"
         # The expiry index is made by SecurityLog.ensure_indexes(): its lifetime is a setting.
         indexes = [
-            IndexModel([("user_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="user_at")
+            IndexModel([("user_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="user_at"),
+            # "Has this account signed in from here before?" (SignInLog) reads only sign-ins.
+            IndexModel(
+                [("user_id", ASCENDING), ("type", ASCENDING), ("at", DESCENDING)], name="user_type_at"
+            ),
         ]
 
 
+def _origin(request: Request | None) -> dict[str, str]:
+    """Where a request came from, as an event keeps it."""
+    if request is None:
+        return {"ip": "", "user_agent": "", "device": "", "network": ""}
+    ip = client_ip(request)
+    user_agent = request.headers.get("user-agent", "")[:USER_AGENT_MAX]
+    return {
+        "ip": ip,
+        "user_agent": user_agent,
+        "device": describe_device(user_agent),
+        "network": ip_network(ip),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """`value` as the log stores and the API shows it: ids as strings, nothing unserialisable."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str | datetime):
+        return value
+    return str(value)
+
+
 class SecurityLog:
-    """Records security events; one per app, built from its settings."""
+    """Records security events. Stateless: one (`security_log`) for every app."""
 
     async def record(
         self,
@@ -78,19 +131,134 @@ class SecurityLog:
     ) -> None:
         """Add an event for `user_id`; never raises (a failed write is logged, not surfaced)."""
         try:
-            event = SecurityEvent(
-                user_id=user_id,
-                type=type,
-                ip=client_ip(request) if request else "",
-                user_agent=(request.headers.get("user-agent", "") if request else "")[:USER_AGENT_MAX],
-                detail=detail,
-            )
-            await _events().insert_one(event.model_dump(by_alias=True, exclude={"id"}) | {"at": event.at})
-        except Exception:  # noqa: BLE001 - the log must never fail the request it describes
+            event = SecurityEvent(user_id=user_id, type=type, **_origin(request), detail=_plain(detail))
+            await _events().insert_one(event.model_dump(by_alias=True, exclude={"id"}))
+        except Exception:
             logger.warning("could not record the security event %s", type, exc_info=True)
 
+    async def sign_in_failed(self, user_id: PydanticObjectId, request: Request, kind: FailureKind) -> None:
+        """Count a failed attempt on `user_id`'s summary of this hour; never raises.
 
-security_log = SecurityLog()  # stateless: one for every app
+        The summary's `_id` is made from the account and the hour, so concurrent failures meet
+        on one document (the unique `_id`) and `$inc` its count: `at` is the first failure of
+        the hour, `detail.last_at` and the origin fields the latest."""
+        now = utcnow()
+        window = int(now.timestamp()) // FAILURE_WINDOW_SECONDS
+        summary_id = _summary_id(user_id, window)
+        update = {
+            "$setOnInsert": {"user_id": user_id, "type": "sign_in_failed", "at": now},
+            "$set": {**_origin(request), "detail.last_at": now},
+            "$inc": {"detail.count": 1, f"detail.kinds.{kind}": 1},
+        }
+        try:
+            for _ in range(2):
+                try:
+                    await _events().update_one({"_id": summary_id}, update, upsert=True)
+                    return
+                except DuplicateKeyError:  # a concurrent first failure inserted it: now an update
+                    continue
+        except Exception:
+            logger.warning("could not record a failed sign-in", exc_info=True)
+
+    async def ensure_indexes(self, settings: Settings) -> None:
+        """The TTL index that expires events after SECURITY_LOG_RETENTION_DAYS, made at start-up;
+        an index left by another setting gets the new lifetime."""
+        seconds = settings.security_log_retention_days * 86400
+        events = _events()
+        existing = (await events.index_information()).get(EXPIRY_INDEX)
+        if existing is not None and existing.get("expireAfterSeconds") == seconds:
+            return
+        if existing is not None:
+            try:
+                await events.database.command(
+                    {"collMod": events.name, "index": {"name": EXPIRY_INDEX, "expireAfterSeconds": seconds}}
+                )
+                return
+            except (OperationFailure, NotImplementedError):  # a server without collMod (mongomock)
+                await events.drop_index(EXPIRY_INDEX)
+        await events.create_index("at", expireAfterSeconds=seconds, name=EXPIRY_INDEX)
+
+    async def forget_user(self, user_id: PydanticObjectId) -> None:
+        """A deleted user's log goes with them."""
+        await _events().delete_many({"user_id": user_id})
+
+
+security_log = SecurityLog()
+
+
+def _summary_id(user_id: PydanticObjectId, window: int) -> ObjectId:
+    """The `_id` of an account's failure summary for one window: the window's start as the
+    ObjectId's time (it sorts with the others) and 8 bytes of a hash of (account, window)."""
+    start = (window * FAILURE_WINDOW_SECONDS).to_bytes(4, "big")
+    return ObjectId(start + hashlib.sha256(f"{user_id}:{window}".encode()).digest()[:8])
+
+
+async def count_failed_login(
+    limiter: RateLimiter,
+    limits: Sequence[tuple[str, str, Rate]],
+    user_id: PydanticObjectId | None,
+    request: Request,
+    kind: FailureKind,
+) -> None:
+    """A failed sign-in: counted on the login limits (429 past one) and, when it names an existing
+    account, in that account's log. The failure that brings the account to its limit, after which
+    the limiter refuses even the right password, is the account's one `locked_out` event of that
+    window (each count is reached by exactly one request: the counter's `$inc` is atomic)."""
+    if user_id is not None:
+        await security_log.sign_in_failed(user_id, request, kind)
+    for rule, subject, rate in limits:
+        hits = await limiter.hit(rule, subject, rate)
+        if user_id is not None and rule == LOGIN_ACCOUNT_RULE and hits == rate.count:
+            await security_log.record(
+                user_id, "locked_out", request, failures=hits, window_seconds=rate.seconds
+            )
+
+
+class SignInLog:
+    """Records sign-ins, and mails the owner about one from a new device and network."""
+
+    def __init__(self, settings: Settings, mailer: AccountMailer) -> None:
+        self.retention = timedelta(days=settings.security_log_retention_days)
+        self.mailer = mailer
+
+    async def signed_in(
+        self,
+        user: User,
+        request: Request,
+        session_id: str,
+        method: str,
+        second_factor: str | None = None,
+    ) -> None:
+        """A session started: the `sign_in` event, and the new-device notice. Never raises."""
+        origin = _origin(request)
+        try:
+            new_device = await self._is_new(user.id, origin["device"], origin["network"])
+        except Exception:
+            logger.warning("could not tell whether a sign-in comes from a new device", exc_info=True)
+            new_device = False
+        detail: dict[str, Any] = {"method": method, "session_id": session_id, "new_device": new_device}
+        if second_factor:
+            detail["second_factor"] = second_factor
+        await security_log.record(user.id, "sign_in", request, **detail)
+        if new_device:
+            try:
+                await self.mailer.send_new_device_notice(user, origin["device"], origin["ip"])
+            except Exception:
+                logger.warning("could not mail a new-device notice", exc_info=True)
+
+    async def _is_new(self, user_id: PydanticObjectId, device: str, network: str) -> bool:
+        """No sign-in of this account from `device` on `network` within the retention window.
+
+        An account with no sign-in at all in the window (a new account's first login after
+        registering, or one back after a long absence) has nothing to compare with: not new,
+        no mail. A notice for every first sign-in would teach people to ignore them.
+        """
+        since = datetime.now(UTC) - self.retention
+        earlier: dict[str, Any] = {"user_id": user_id, "type": "sign_in", "at": {"$gt": since}}
+        if await _events().find_one(earlier, projection={"_id": 1}) is None:
+            return False
+        seen = earlier | {"device": device, "network": network}
+        return await _events().find_one(seen, projection={"_id": 1}) is None
 
 
 def _events() -> AsyncCollection[dict[str, Any]]:

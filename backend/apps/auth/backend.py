@@ -32,10 +32,12 @@ from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from fastapi_users import FastAPIUsers
 from fastapi_users.authentication import Authenticator
 
+from backend.apps.auth.activity import SignInLog
 from backend.apps.auth.cookies import ACCESS_COOKIE, AuthCookies
 from backend.apps.auth.csrf import OriginPolicy, csrf_proof_is_valid, csrf_token_for
 from backend.apps.auth.keys import KeyRing, load_keyring_or_exit
 from backend.apps.auth.sessions import Session, Sessions
+from backend.apps.user.emails import AccountMailer
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
@@ -266,6 +268,7 @@ class Auth:
     current_active_user: Callable[..., Any]
     current_superuser: Callable[..., Any]
     current_session: Callable[..., Any]
+    sign_ins: SignInLog
 
     def csrf_token(self, session_id: str) -> str:
         return csrf_token_for(self.csrf_key, session_id)
@@ -282,20 +285,39 @@ class Auth:
             max_age=max(0, int((session.expires_at - utcnow()).total_seconds())),
         )
 
-    async def sign_in(self, user: User, request: Request, response: Response) -> str:
+    async def sign_in(
+        self,
+        user: User,
+        request: Request,
+        response: Response,
+        method: str,
+        second_factor: str | None = None,
+    ) -> str:
         """Start a session for `user` exactly as a password login does: the session document,
-        the refresh token and the cookies on `response`. Returns the access token."""
+        the refresh token and the cookies on `response`. Returns the access token.
+
+        Every sign-in comes through here, so here it is logged: `method` is how the first step
+        was made (`password`, `passkey`, `sign_in_link`, `provider:<name>`), `second_factor`
+        the second step's (`totp`, `recovery_code`, `passkey`) when there was one. A sign-in
+        from a new device and network is mailed to the owner (activity.py); neither the log
+        nor the mail can fail the sign-in."""
         user_agent, ip = request.headers.get("user-agent", ""), client_ip(request)
         session, refresh = await self.sessions.start(user, user_agent, ip)
         access_token = self.strategy.issue(user, session.id)
         self.set_session_cookies(response, session, access_token, refresh)
+        await self.sign_ins.signed_in(user, request, session.id, method, second_factor)
         return access_token
 
 
 def build_auth(
-    settings: Settings, sessions: Sessions, limiter: RateLimiter, get_user_manager: Callable[..., Any]
+    settings: Settings,
+    sessions: Sessions,
+    limiter: RateLimiter,
+    get_user_manager: Callable[..., Any],
+    mailer: AccountMailer,
 ) -> Auth:
-    """Authentication for an app: `get_user_manager` is the user app's manager dependency."""
+    """Authentication for an app: `get_user_manager` is the user app's manager dependency;
+    `mailer` tells owners of sign-ins from new devices."""
     strategy = RealmJWTStrategy(
         keys=load_keyring_or_exit(settings),
         app_id=settings.app_id,
@@ -332,4 +354,5 @@ def build_auth(
         current_active_user=verified_user if settings.require_verified_login else active_user,
         current_superuser=authenticator.current_user(active=True, superuser=True),
         current_session=authenticator.current_session(active=True),
+        sign_ins=SignInLog(settings, mailer),
     )

@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from backend.apps.auth.activity import LOGIN_ACCOUNT_RULE, FailureKind, count_failed_login
 from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.mfa import SecondFactorProof, SecondFactors, refusal
 from backend.apps.user.emails import AccountMailer
@@ -73,22 +74,27 @@ CONFIRMATION_INVALID = refusal(
 
 
 async def counted_as_login(
-    limiter: RateLimiter, settings: Settings, account: str, ip: str, attempt: Callable[[], Awaitable[T]]
+    limiter: RateLimiter,
+    settings: Settings,
+    user: User,
+    request: Request,
+    kind: FailureKind,
+    attempt: Callable[[], Awaitable[T]],
 ) -> T:
-    """Run `attempt` unless the account or the IP is locked out; a falsy result is a failed login.
+    """Run `attempt` unless `user` or the IP is locked out; a falsy result is a failed login,
+    of `kind` in the account's security log.
 
     The counters are the password login's, so wrong codes and wrong passwords share one lockout.
     """
     limits: list[tuple[str, str, Rate]] = [
-        ("login:account", account, settings.rate_limit_login_account),
-        ("login:ip", ip, settings.rate_limit_login_ip),
+        (LOGIN_ACCOUNT_RULE, user.email, settings.rate_limit_login_account),
+        ("login:ip", client_ip(request), settings.rate_limit_login_ip),
     ]
     for rule, subject, rate in limits:
         await limiter.check(rule, subject, rate)
     result = await attempt()
     if not result:
-        for rule, subject, rate in limits:
-            await limiter.hit(rule, subject, rate)
+        await count_failed_login(limiter, limits, user.id, request, kind)
     return result
 
 
@@ -132,7 +138,7 @@ class Confirmation:
             return await self.factors.accept(user.id, proof, "confirm")
 
         settings = self.auth.settings
-        method = await counted_as_login(self.auth.limiter, settings, user.email, client_ip(request), attempt)
+        method = await counted_as_login(self.auth.limiter, settings, user, request, "confirmation", attempt)
         if method == "recovery_code":  # as after a sign-in with one: the owner should know
             left = (await self.factors.status(user.id)).recovery_codes_left
             what = f"It confirmed a change to your account; {left} unused recovery codes are left."

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Annotated
 
 from beanie import Document, PydanticObjectId
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 
+from backend.apps.auth.activity import security_log
 from backend.apps.auth.backend import Auth
 from backend.apps.auth.providers import Provider
 from backend.apps.user.emails import AccountMailer
@@ -86,7 +87,7 @@ def get_linked_accounts_router(
         },
         summary="Unlink a provider",
     )
-    async def unlink(provider: str, user: CurrentUser) -> Response:
+    async def unlink(provider: str, user: CurrentUser, request: Request) -> Response:
         links = await OAuthAccount.find({"user_id": user.id}).to_list()
         mine = [a for a in links if a.provider == provider]
         if not mine:
@@ -101,6 +102,7 @@ def get_linked_accounts_router(
                 },
             )
         await OAuthAccount.get_pymongo_collection().delete_many({"user_id": user.id, "provider": provider})
+        await security_log.record(user.id, "provider_unlinked", request, provider=provider)
         await mailer.send_security_notice(
             user,
             f"{label(provider)} was unlinked from your account",

@@ -92,6 +92,7 @@ class MfaTicket(Document):
     user_id: PydanticObjectId
     expires_at: datetime
     failures: int = 0
+    method: str = "password"  # the first step's, for the sign-in's log entry (activity.py)
 
     class Settings:
         name = "mfa_tickets"
@@ -377,14 +378,18 @@ class SecondFactors:
         )
         return "totp" if claimed.modified_count == 1 else None
 
-    async def challenge(self, user: User) -> MfaChallenge | None:
-        """None when `user` has no second factor; else a new ticket for the second step."""
+    async def challenge(self, user: User, method: str) -> MfaChallenge | None:
+        """None when `user` has no second factor; else a new ticket for the second step of a
+        sign-in whose first step was `method` (as `Auth.sign_in` names it)."""
         methods = (await self.status(user.id)).methods
         if not methods:
             return None
         ticket = new_secret()
         await MfaTicket(
-            id=token_hash(ticket), user_id=user.id, expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS)
+            id=token_hash(ticket),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS),
+            method=method,
         ).insert()
         return MfaChallenge(ticket=ticket, methods=methods)
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi_users.authentication.transport.bearer import BearerResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.apps.auth.activity import security_log
 from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation, counted_as_login
 from backend.apps.auth.mfa import (
@@ -86,10 +87,11 @@ def get_mfa_router(
         },
         summary="Turn on two-step sign-in with the authenticator app",
     )
-    async def confirm_totp(body: TotpConfirm, current: ConfirmedSession) -> RecoveryCodes:
+    async def confirm_totp(body: TotpConfirm, current: ConfirmedSession, request: Request) -> RecoveryCodes:
         """Switch TOTP on with a code from the app; when it is the account's first second factor,
         the answer holds the recovery codes, once."""
         codes = await factors.confirm_totp(current.user.id, body.code)
+        await security_log.record(current.user.id, "second_factor_added", request, factor="totp")
         await mailer.send_security_notice(
             current.user,
             "Two-step sign-in was turned on",
@@ -103,11 +105,14 @@ def get_mfa_router(
         responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
         summary="Remove the authenticator app",
     )
-    async def disable_totp(current: ConfirmedSession) -> MfaStatus:
+    async def disable_totp(current: ConfirmedSession, request: Request) -> MfaStatus:
         """Remove the authenticator app (and the recovery codes, if no passkey is left); my
         other sessions end."""
         await factors.disable_totp(current.user.id)
-        await auth.sessions.end_all(current.user.id, "second factor removed", keep=current.session_id)
+        await security_log.record(current.user.id, "second_factor_removed", request, factor="totp")
+        await auth.sessions.end_all(
+            current.user.id, "second factor removed", keep=current.session_id, request=request
+        )
         await mailer.send_security_notice(
             current.user,
             "Your authenticator app was removed",
@@ -121,9 +126,10 @@ def get_mfa_router(
         responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
         summary="New recovery codes",
     )
-    async def regenerate_recovery_codes(current: ConfirmedSession) -> RecoveryCodes:
+    async def regenerate_recovery_codes(current: ConfirmedSession, request: Request) -> RecoveryCodes:
         """Ten new recovery codes, shown this once; the old ones stop working."""
         codes = await factors.regenerate_recovery_codes(current.user.id)
+        await security_log.record(current.user.id, "recovery_codes_regenerated", request)
         await mailer.send_security_notice(
             current.user, "New recovery codes were made", "Your previous recovery codes no longer work."
         )
@@ -158,14 +164,14 @@ def get_mfa_router(
             await limiter.hit("login:ip", ip, settings.rate_limit_login_ip)
             raise TICKET_INVALID
         method = await counted_as_login(
-            limiter, settings, user.email, ip, lambda: factors.accept(user.id, body)
+            limiter, settings, user, request, "second_factor", lambda: factors.accept(user.id, body)
         )
         if method is None:
             await factors.ticket_failed(ticket)
             raise CODE_INVALID
         if not await factors.spend_ticket(ticket):
             raise TICKET_INVALID
-        access_token = await auth.sign_in(user, request, response)
+        access_token = await auth.sign_in(user, request, response, ticket.method, second_factor=method)
         await user_manager.on_after_login(user, request, response)
         if method == "recovery_code":
             left = (await factors.status(user.id)).recovery_codes_left
@@ -198,14 +204,17 @@ def get_mfa_admin_router(auth: Auth, factors: SecondFactors, mailer: AccountMail
         responses={404: {"description": "no such user"}},
         summary="Reset a user's second factors",
     )
-    async def reset_factors(id: PydanticObjectId) -> Response:
+    async def reset_factors(
+        id: PydanticObjectId, request: Request, admin: Annotated[User, Depends(auth.current_superuser)]
+    ) -> Response:
         """Remove the user's authenticator app, passkeys and recovery codes (for someone who lost
         them all); their sessions end and they are told by email."""
         user = await User.get(id)
         if user is None:
             raise NOT_FOUND
         await factors.forget_user(user.id)
-        await auth.sessions.end_all(user.id, "second factors reset by an administrator")
+        await security_log.record(user.id, "second_factors_reset", request, by=admin.id)
+        await auth.sessions.end_all(user.id, "second factors reset by an administrator", request=request)
         await mailer.send_security_notice(
             user,
             "Your two-step sign-in was reset",

@@ -44,6 +44,7 @@ from fastapi_users.exceptions import UserAlreadyExists
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
+from backend.apps.auth.activity import security_log
 from backend.apps.auth.backend import Auth
 from backend.apps.auth.linked_accounts import OAuthAccount
 from backend.apps.auth.mfa import SecondFactors
@@ -261,25 +262,28 @@ def get_oauth_router(
             return refuse(exc.code)
         try:
             if flow.user_id is not None:
-                await link_identity(chosen, identity, PydanticObjectId(flow.user_id), user_manager)
+                await link_identity(chosen, identity, PydanticObjectId(flow.user_id), request)
                 response = RedirectResponse(app_url("/account", linked=chosen.name), status.HTTP_302_FOUND)
             else:
-                user = await account_for(chosen, identity, user_manager)
-                if challenge := await factors.challenge(user):  # no session until the second factor
+                user = await account_for(chosen, identity, user_manager, request)
+                method = f"provider:{chosen.name}"
+                if challenge := await factors.challenge(user, method):  # no session until the second factor
                     target = app_url(
                         "/sign-in/mfa", ticket=challenge.ticket, methods=",".join(challenge.methods)
                     )
                     response = RedirectResponse(target, status.HTTP_302_FOUND)
                 else:
                     response = RedirectResponse(app_url("/"), status.HTTP_302_FOUND)
-                    await auth.sign_in(user, request, response)
+                    await auth.sign_in(user, request, response, method)
                     await user_manager.on_after_login(user, request, response)
         except SignInRefused as exc:
             return refuse(exc.code)
         cookie.clear(response)
         return response
 
-    async def account_for(provider: Provider, identity: Identity, user_manager: UserManager) -> User:
+    async def account_for(
+        provider: Provider, identity: Identity, user_manager: UserManager, request: Request
+    ) -> User:
         """The account this identity signs in to: linked, linked now, or new."""
         linked = await OAuthAccount.find_one({"provider": provider.name, "subject": identity.subject})
         if linked is not None:
@@ -294,7 +298,7 @@ def get_oauth_router(
         user = await user_manager.user_db.get_by_email(email)
         if user is None:
             user = await new_account(email, identity, user_manager)
-            await add_link(user, provider, identity, notify=False)
+            await add_link(user, provider, identity, request, notify=False)
             if not user.is_verified:  # the provider did not vouch for it: ask, as registration does
                 await user_manager.request_verify(user, None)
             return usable(user)
@@ -306,7 +310,7 @@ def get_oauth_router(
             # A link made here would outlive a second step never finished: accounts with a second
             # factor link providers from the account page, signed in with both factors.
             raise SignInRefused("LINK_FROM_ACCOUNT_PAGE")
-        await add_link(usable(user), provider, identity, notify=True)
+        await add_link(usable(user), provider, identity, request, notify=True)
         return user
 
     def usable(user: User) -> User:
@@ -332,7 +336,9 @@ def get_oauth_router(
         except UserAlreadyExists:  # registered a moment ago: treat it as an existing account
             raise SignInRefused("ACCOUNT_EXISTS") from None
 
-    async def add_link(user: User, provider: Provider, identity: Identity, *, notify: bool) -> None:
+    async def add_link(
+        user: User, provider: Provider, identity: Identity, request: Request, *, notify: bool
+    ) -> None:
         try:
             await OAuthAccount(
                 user_id=user.id, provider=provider.name, subject=identity.subject, email=identity.email
@@ -342,6 +348,7 @@ def get_oauth_router(
             if existing is None or existing.user_id != user.id:
                 raise SignInRefused("PROVIDER_ACCOUNT_IN_USE") from None
             return
+        await security_log.record(user.id, "provider_linked", request, provider=provider.name)
         if notify:
             await mailer.send_security_notice(
                 user,
@@ -350,7 +357,7 @@ def get_oauth_router(
             )
 
     async def link_identity(
-        provider: Provider, identity: Identity, user_id: PydanticObjectId, user_manager: UserManager
+        provider: Provider, identity: Identity, user_id: PydanticObjectId, request: Request
     ) -> None:
         user = await User.get(user_id)
         if user is None or not user.is_active:
@@ -360,6 +367,6 @@ def get_oauth_router(
             if linked.user_id != user.id:
                 raise SignInRefused("PROVIDER_ACCOUNT_IN_USE")
             return  # already linked to this account
-        await add_link(user, provider, identity, notify=True)
+        await add_link(user, provider, identity, request, notify=True)
 
     return router

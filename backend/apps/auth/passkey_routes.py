@@ -14,6 +14,7 @@ from fastapi_users.authentication.transport.bearer import BearerResponse
 from fastapi_users.router.common import ErrorCode
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.apps.auth.activity import security_log
 from backend.apps.auth.backend import Auth, CurrentSession, unauthorized
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
 from backend.apps.auth.mfa import TICKET_INVALID, SecondFactors
@@ -145,7 +146,7 @@ def get_passkey_router(
             raise PASSKEY_INVALID
         if settings.require_verified_login and not user.is_verified:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
-        access_token = await auth.sign_in(user, request, response)
+        access_token = await auth.sign_in(user, request, response, "passkey")
         await user_manager.on_after_login(user, request, response)
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
 
@@ -173,10 +174,13 @@ def get_passkey_router(
         responses={400: {"description": "PASSKEY_INVALID"}, **UNAVAILABLE},
         summary="Add a passkey",
     )
-    async def add_passkey(body: NewPasskey, current: CurrentSessionDep) -> PasskeyAdded:
+    async def add_passkey(body: NewPasskey, current: CurrentSessionDep, request: Request) -> PasskeyAdded:
         """`startRegistration()`'s answer to the options of `/registration-options`, and a name."""
         passkey = await passkeys.register(current.user, body.name, body.credential)
         codes = await factors.passkey_added(current.user.id)
+        await security_log.record(
+            current.user.id, "passkey_added", request, passkey_id=passkey.id, name=passkey.name
+        )
         await mailer.send_security_notice(
             current.user,
             "A passkey was added",
@@ -202,12 +206,18 @@ def get_passkey_router(
         responses={**CONFIRMATION_RESPONSES, 404: {"description": "no passkey of mine has this id"}},
         summary="Remove a passkey",
     )
-    async def remove_passkey(passkey_id: str, current: ConfirmedSession) -> Response:
+    async def remove_passkey(passkey_id: str, current: ConfirmedSession, request: Request) -> Response:
         """The passkey stops working at once; my other sessions end."""
-        if not await passkeys.remove(current.user.id, passkey_id):
+        removed = await passkeys.remove(current.user.id, passkey_id)
+        if removed is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND)
         await factors.factor_removed(current.user.id)
-        await auth.sessions.end_all(current.user.id, "passkey removed", keep=current.session_id)
+        await security_log.record(
+            current.user.id, "passkey_removed", request, passkey_id=removed.id, name=removed.name
+        )
+        await auth.sessions.end_all(
+            current.user.id, "passkey removed", keep=current.session_id, request=request
+        )
         await mailer.send_security_notice(
             current.user, "A passkey was removed", "It no longer signs in; your other sessions were ended."
         )

@@ -340,8 +340,10 @@ class Passkeys:
         )
         return Passkey.model_validate(found) if found else None
 
-    async def remove(self, user_id: PydanticObjectId, passkey_id: str) -> bool:
-        return (await _passkeys().delete_one({"_id": passkey_id, "user_id": user_id})).deleted_count == 1
+    async def remove(self, user_id: PydanticObjectId, passkey_id: str) -> Passkey | None:
+        """Remove a passkey of `user_id`: the one removed, or None when they have no such one."""
+        removed = await _passkeys().find_one_and_delete({"_id": passkey_id, "user_id": user_id})
+        return Passkey.model_validate(removed) if removed else None
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         await _passkeys().delete_many({"user_id": user_id})

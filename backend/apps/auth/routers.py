@@ -15,6 +15,7 @@ from fastapi_users.exceptions import InvalidPasswordException
 from fastapi_users.router.common import ErrorCode
 from pydantic import BaseModel
 
+from backend.apps.auth.activity import LOGIN_ACCOUNT_RULE, count_failed_login, security_log
 from backend.apps.auth.backend import Auth, CurrentSession
 from backend.apps.auth.cookies import REFRESH_COOKIE
 from backend.apps.auth.mfa import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SecondFactors
@@ -91,18 +92,29 @@ def get_session_router(auth: Auth, factors: SecondFactors) -> APIRouter:
         auth.origins.require(request)
         account, ip = normalize_email(credentials.username), client_ip(request)
         # Checked before the password: while locked, even the right password is not tried.
-        await limiter.check("login:account", account, settings.rate_limit_login_account)
+        await limiter.check(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)
         await limiter.check("login:ip", ip, settings.rate_limit_login_ip)
         user = await user_manager.authenticate(credentials)
         if user is None or not user.is_active:
-            await limiter.hit("login:account", account, settings.rate_limit_login_account)
-            await limiter.hit("login:ip", ip, settings.rate_limit_login_ip)
+            # An existing account's log counts the failure: one more read for any failed login,
+            # known address or not, and (known only) one write beside an argon2 verify.
+            target = user or await user_manager.user_db.get_by_email(account)
+            await count_failed_login(
+                limiter,
+                [
+                    (LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account),
+                    ("login:ip", ip, settings.rate_limit_login_ip),
+                ],
+                target.id if target else None,
+                request,
+                "password",
+            )
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_BAD_CREDENTIALS)
         if settings.require_verified_login and not user.is_verified:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=ErrorCode.LOGIN_USER_NOT_VERIFIED)
-        if challenge := await factors.challenge(user):
+        if challenge := await factors.challenge(user, "password"):
             raise SecondFactorRequired(challenge)
-        access_token = await auth.sign_in(user, request, response)
+        access_token = await auth.sign_in(user, request, response, "password")
         await user_manager.on_after_login(user, request, response)
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
 
@@ -127,27 +139,29 @@ def get_session_router(auth: Auth, factors: SecondFactors) -> APIRouter:
             return refused("REFRESH_TOKEN_INVALID")
         await limiter.hit("refresh:account", str(token.user_id), settings.rate_limit_refresh_account)
         try:
-            refreshed = await sessions.refresh(token, request.headers.get("user-agent", ""), ip)
+            refreshed = await sessions.refresh(token, request.headers.get("user-agent", ""), ip, request)
         except RefreshRefused as exc:
             return refused(exc.code)
         return session_response(refreshed.user, refreshed.session, refreshed.refresh_token)
 
     @router.post("/auth/jwt/logout", name="auth:jwt.logout", status_code=status.HTTP_204_NO_CONTENT)
-    async def logout(current: CurrentSessionDep) -> Response:
+    async def logout(current: CurrentSessionDep, request: Request) -> Response:
         """End this session: its access and refresh tokens stop working at once."""
-        await sessions.end(current.user.id, current.session_id, "logout")
+        await sessions.end(current.user.id, current.session_id, "logout", event="sign_out", request=request)
         return signed_out()
 
     @router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
-    async def logout_all(current: CurrentSessionDep) -> Response:
+    async def logout_all(current: CurrentSessionDep, request: Request) -> Response:
         """End every session of mine, this one included."""
-        await sessions.end_all(current.user.id, "logged out everywhere")
+        await sessions.end_all(current.user.id, "logged out everywhere", event="sign_out", request=request)
         return signed_out()
 
     @router.post("/auth/logout-others", status_code=status.HTTP_204_NO_CONTENT)
-    async def logout_others(current: CurrentSessionDep) -> None:
+    async def logout_others(current: CurrentSessionDep, request: Request) -> None:
         """End every session of mine except this one."""
-        await sessions.end_all(current.user.id, "ended from another session", keep=current.session_id)
+        await sessions.end_all(
+            current.user.id, "ended from another session", keep=current.session_id, request=request
+        )
 
     @router.get("/auth/sessions", response_model=list[SessionRead])
     async def list_sessions(current: CurrentSessionDep) -> list[SessionRead]:
@@ -160,9 +174,9 @@ def get_session_router(auth: Auth, factors: SecondFactors) -> APIRouter:
         ]
 
     @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def end_session(session_id: str, current: CurrentSessionDep) -> Response:
+    async def end_session(session_id: str, current: CurrentSessionDep, request: Request) -> Response:
         """End one of my sessions (someone else's id answers 404)."""
-        if not await sessions.end(current.user.id, session_id, "ended from another session"):
+        if not await sessions.end(current.user.id, session_id, "ended from another session", request=request):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Session not found")
         return signed_out() if session_id == current.session_id else Response(status_code=204)
 
@@ -182,12 +196,13 @@ def get_password_router(auth: Auth) -> APIRouter:
     async def change_password(
         body: PasswordChange,
         current: CurrentSessionDep,
+        request: Request,
         user_manager: Annotated[UserManager, Depends(auth.get_user_manager)],
     ) -> UserRead:
         """Change my password; my other sessions end."""
         account = current.user.email
         # A wrong current password is a failed login: same counter, same limit.
-        await limiter.check("login:account", account, settings.rate_limit_login_account)
+        await limiter.check(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)
         try:
             user = await user_manager.change_password(current.user, body.current_password, body.new_password)
         except InvalidPasswordException as exc:
@@ -196,12 +211,14 @@ def get_password_router(auth: Auth) -> APIRouter:
                 detail={"code": "CHANGE_PASSWORD_INVALID_PASSWORD", "reason": exc.reason},
             ) from None
         if user is None:
-            await limiter.hit("login:account", account, settings.rate_limit_login_account)
+            limits = [(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)]
+            await count_failed_login(limiter, limits, current.user.id, request, "current_password")
             raise HTTPException(
                 status.HTTP_400_BAD_REQUEST,
                 detail={"code": "CHANGE_PASSWORD_BAD_CURRENT", "reason": "The current password is wrong."},
             )
-        await auth.sessions.end_all(user.id, "password changed", keep=current.session_id)
+        await security_log.record(user.id, "password_changed", request)
+        await auth.sessions.end_all(user.id, "password changed", keep=current.session_id, request=request)
         return UserRead.model_validate(user)
 
     return router

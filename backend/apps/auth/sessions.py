@@ -19,10 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import Document, PydanticObjectId
+from fastapi import Request
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
+from backend.apps.auth.activity import EventType, security_log
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
@@ -120,8 +122,11 @@ class Sessions:
     async def find_token(self, presented: str) -> RefreshToken | None:
         return await RefreshToken.get(token_hash(presented))
 
-    async def refresh(self, token: RefreshToken, user_agent: str, ip: str) -> Refreshed:
-        """Exchange a refresh token (found with `find_token`) for a session's next tokens."""
+    async def refresh(
+        self, token: RefreshToken, user_agent: str, ip: str, request: Request | None = None
+    ) -> Refreshed:
+        """Exchange a refresh token (found with `find_token`) for a session's next tokens.
+        `request`, when given, is where a reuse is logged from."""
         now = utcnow()
         successor = new_secret()
         claimed = await _tokens().find_one_and_update(
@@ -129,7 +134,7 @@ class Sessions:
             {"$set": {"used_at": now, "replaced_by": token_hash(successor)}},
         )
         if claimed is None:
-            return await self._replayed(token, now)
+            return await self._replayed(token, now, request)
         session = await _sessions().find_one_and_update(
             {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}},
             {
@@ -150,7 +155,7 @@ class Sessions:
         await self._issue(live, successor)
         return Refreshed(live, user, successor)
 
-    async def _replayed(self, token: RefreshToken, now: datetime) -> Refreshed:
+    async def _replayed(self, token: RefreshToken, now: datetime, request: Request | None) -> Refreshed:
         current = await RefreshToken.get(token.id)
         session = await Session.get(token.session_id)
         if current is None or current.used_at is None or session is None:
@@ -160,7 +165,13 @@ class Sessions:
         successor = await RefreshToken.get(current.replaced_by) if current.replaced_by else None
         racing_tab = now - current.used_at <= self.grace and (successor is None or successor.used_at is None)
         if not racing_tab:
-            await self.end(session.user_id, session.id, "refresh token reuse")
+            await self.end(
+                session.user_id,
+                session.id,
+                "refresh token reuse",
+                event="refresh_token_reused",
+                request=request,
+            )
             raise RefreshRefused("REFRESH_TOKEN_REUSED")
         return Refreshed(session, await self._live_user(session), None)
 
@@ -195,22 +206,47 @@ class Sessions:
             .to_list()
         )
 
-    async def end(self, user_id: PydanticObjectId, session_id: str, reason: str) -> bool:
-        """End one session of `user_id`; False when it is not theirs or already gone."""
+    async def end(
+        self,
+        user_id: PydanticObjectId,
+        session_id: str,
+        reason: str,
+        *,
+        event: EventType = "session_ended",
+        request: Request | None = None,
+    ) -> bool:
+        """End one session of `user_id`; False when it is not theirs or already gone. An ended
+        session is an `event` in the account's security log, from `request`."""
         result = await _users().update_one({"_id": user_id}, {"$pull": {"session_ids": session_id}})
         await _sessions().update_one(
             {"_id": session_id, "user_id": user_id, "revoked_at": None},
             {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}},
         )
-        return result.modified_count == 1
+        ended = result.modified_count == 1
+        if ended:
+            await security_log.record(user_id, event, request, session_id=session_id, reason=reason)
+        return ended
 
-    async def end_all(self, user_id: PydanticObjectId, reason: str, keep: str | None = None) -> None:
-        """End every session of `user_id`, except `keep` when given."""
+    async def end_all(
+        self,
+        user_id: PydanticObjectId,
+        reason: str,
+        keep: str | None = None,
+        *,
+        event: EventType = "session_ended",
+        request: Request | None = None,
+    ) -> None:
+        """End every session of `user_id`, except `keep` when given; when that ended any, one
+        `event` in the account's security log, from `request`, says how many."""
         await _users().update_one({"_id": user_id}, {"$set": {"session_ids": [keep] if keep else []}})
         query: dict[str, object] = {"user_id": user_id, "revoked_at": None}
         if keep:
             query["_id"] = {"$ne": keep}
-        await _sessions().update_many(query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}})
+        ended = await _sessions().update_many(
+            query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+        )
+        if ended.modified_count:
+            await security_log.record(user_id, event, request, reason=reason, sessions=ended.modified_count)
 
     async def confirm(self, session_id: str) -> None:
         await _sessions().update_one({"_id": session_id}, {"$set": {"confirmed_at": utcnow()}})

@@ -150,9 +150,9 @@ def get_sign_in_link_router(
         if user is None:
             await limiter.hit("sign-in-link-consume:ip", ip, settings.rate_limit_login_ip)
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=SIGN_IN_LINK_INVALID)
-        if challenge := await factors.challenge(user):
+        if challenge := await factors.challenge(user, "sign_in_link"):
             raise SecondFactorRequired(challenge)
-        access_token = await auth.sign_in(user, request, response)
+        access_token = await auth.sign_in(user, request, response, "sign_in_link")
         await user_manager.on_after_login(user, request, response)
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
 

@@ -8,56 +8,30 @@ however deep it is, and inserts or deletes between pages neither repeat nor skip
 keeps working for clients written against the first version.
 """
 
-import base64
-import binascii
-import json
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from bson import ObjectId
-from bson.errors import InvalidId
-from fastapi import HTTPException, status
 from pydantic import TypeAdapter
 
 from backend.apps.todo.models import TaskRead
+from backend.core import keyset
 
 PAGE_OF_TASKS = TypeAdapter(list[TaskRead])
 
 
 def encode_cursor(task: dict[str, Any]) -> str:
-    created: datetime = task["created_at"]
-    position = {"t": int(created.timestamp() * 1000), "i": str(task["_id"])}
-    return (
-        base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).rstrip(b"=").decode()
-    )
+    return keyset.encode_cursor(task["created_at"], task["_id"])
 
 
 def after_cursor(cursor: str) -> dict[str, Any]:
     """The query for the tasks after `cursor`; 422 for anything that is not one of ours."""
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        created = datetime.fromtimestamp(int(position["t"]) / 1000, UTC)
-        task_id = ObjectId(str(position["i"]))
-    except (binascii.Error, ValueError, TypeError, KeyError, InvalidId, OverflowError, OSError):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {
-                    "type": "cursor_invalid",
-                    "loc": ["query", "cursor"],
-                    "msg": "not a cursor of this list: follow the Link header's next URL",
-                }
-            ],
-        ) from None
-    return {"$or": [{"created_at": {"$gt": created}}, {"created_at": created, "_id": {"$gt": task_id}}]}
+    return keyset.after_cursor(cursor, "created_at")
 
 
 def next_link(path: str, last: dict[str, Any], limit: int, completed: bool | None) -> str:
     query: dict[str, Any] = {"limit": limit, "cursor": encode_cursor(last)}
     if completed is not None:
         query["completed"] = str(completed).lower()
-    return f'<{path}?{urlencode(query)}>; rel="next"'
+    return keyset.next_link(path, query)
 
 
 def serialise(tasks: list[dict[str, Any]]) -> bytes:

@@ -12,15 +12,10 @@ from backend.apps.todo.models import Task, TaskCreate, TaskRead, TaskUpdate
 from backend.apps.todo.quota import TaskQuota
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
+from backend.core.keyset import NEXT_PAGE
 
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside what BSON can hold
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Task not found")
-NEXT_PAGE = {
-    "Link": {
-        "description": 'RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one',
-        "schema": {"type": "string"},
-    }
-}
 
 
 def get_todo_router(current_active_user: Callable[..., Any], quota: TaskQuota) -> APIRouter:

@@ -1,8 +1,9 @@
 """Account email: what is sent, composed from templates (HTML and plain text).
 
 Links start with `PUBLIC_URL` and point at the frontend's routes (`/verify?token=...`,
-`/reset-password?token=...`, `/sign-in/link?token=...`), never at whatever Host a request named.
-Security notices (password changed or reset) carry no token.
+`/reset-password?token=...`, `/sign-in/link?token=...`, `/email-change/confirm?token=...` and
+`/email-change/cancel?token=...`), never at whatever Host a request named. Security notices
+(password changed or reset, address changed, account deleted) carry no token.
 """
 
 from email.message import EmailMessage
@@ -57,12 +58,70 @@ class AccountMailer:
         """A change to how the account signs in (a provider linked or unlinked, ...)."""
         self._send(user, subject, "security_notice", what=what)
 
-    def _send(
-        self, user: User, subject: str, template: str, *, link: str | None = None, **context: Any
+    async def send_new_device_notice(self, user: User, device: str, ip: str) -> None:
+        """A sign-in from a device and network the account has not used lately; the link is the
+        sessions page, where that session can be ended."""
+        link = f"{self.base_url}/sessions"
+        self._send(user, "New sign-in to your account", "new_device", link=link, device=device, ip=ip)
+
+    async def send_email_change_link(
+        self, user: User, new_email: str, token: str, valid_for_seconds: int
     ) -> None:
+        """To the new address: the link that makes it the account's."""
+        link = f"{self.base_url}/email-change/confirm?token={quote(token)}"
+        self._send(
+            user,
+            "Confirm your new email address",
+            "email_change_confirm",
+            to=new_email,
+            link=link,
+            old_email=user.email,
+            valid_for=_duration(valid_for_seconds),
+        )
+
+    async def send_email_change_requested(self, user: User, new_email: str, cancel_token: str) -> None:
+        """To the current address, at once: the change asked for, and the link that cancels it."""
+        link = f"{self.base_url}/email-change/cancel?token={quote(cancel_token)}"
+        self._send(
+            user,
+            "Your email address is being changed",
+            "email_change_requested",
+            link=link,
+            new_email=new_email,
+        )
+
+    async def send_email_changed(
+        self, user: User, to: str, old_email: str, *, by_admin: bool = False
+    ) -> None:
+        """The account's address is now `user.email` (it was `old_email`): a notice to `to`."""
+        self._send(
+            user,
+            "Your email address was changed",
+            "email_changed",
+            to=to,
+            old_email=old_email,
+            new_email=user.email,
+            by_admin=by_admin,
+        )
+
+    async def send_goodbye(self, user: User) -> None:
+        self._send(user, "Your account was deleted", "goodbye")
+
+    def _send(
+        self,
+        user: User,
+        subject: str,
+        template: str,
+        *,
+        to: str | None = None,
+        link: str | None = None,
+        **context: Any,
+    ) -> None:
+        """Mail `user`, at their address or at `to`."""
+        to = to or user.email
         context |= {
             "subject": subject,
-            "email": user.email,
+            "email": to,
             "link": link,
             "base_url": self.base_url,
             "when": f"{utcnow():%Y-%m-%d %H:%M}",
@@ -70,7 +129,7 @@ class AccountMailer:
         message = EmailMessage()
         message["Subject"] = subject
         message["From"] = self.sender
-        message["To"] = user.email
+        message["To"] = to
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"

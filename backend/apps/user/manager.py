@@ -26,22 +26,31 @@ from backend.core.email_address import normalize_email
 from backend.core.hashing import HashingPool, Slot
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
-EndSessions = Callable[[PydanticObjectId, str], Awaitable[object]]
+EndSessions = Callable[..., Awaitable[object]]  # (user_id, reason, request=None)
+# (user_id, event type, request, **detail): adds to the account's security log; never raises.
+RecordEvent = Callable[..., Awaitable[object]]
+
+
+async def _record_nothing(*args: Any, **kwargs: Any) -> None:
+    """For a manager used outside requests (the superuser command): nothing to log."""
 
 
 @dataclass(frozen=True)
 class AccountHooks:
     """What other apps do when an account changes; the user app knows nothing of them.
 
-    `end_sessions(user_id, reason)` signs the user out everywhere (a reset, a deactivation);
-    `on_user_deleted` run, in order, after a user is deleted.
+    `end_sessions(user_id, reason, request=...)` signs the user out everywhere (a reset, a
+    deactivation);
+    `on_user_deleted` run, in order, after a user is deleted; `record_event` writes to the
+    account's security log.
     """
 
     end_sessions: EndSessions
     on_user_deleted: Sequence[UserDeletedHook] = ()
+    record_event: RecordEvent = _record_nothing
 
 
-async def _no_sessions(user_id: PydanticObjectId, reason: str) -> None:
+async def _no_sessions(user_id: PydanticObjectId, reason: str, request: Request | None = None) -> None:
     """For a manager used outside requests (the superuser command): a new user has no sessions."""
 
 
@@ -137,15 +146,35 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         await self.mailer.send_password_reset(user, token, self.reset_password_token_lifetime_seconds)
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # `user` as it was before the reset (reset_password passes that one): an account made
+        # through a provider had no password until now.
+        event = "password_reset" if user.password_set else "password_set"
+        await self.hooks.record_event(user.id, event, request)
         # Whoever had the old password may hold a session: a reset ends them all.
-        await self.hooks.end_sessions(user.id, "password reset")
+        await self.hooks.end_sessions(user.id, "password reset", request=request)
         await self.mailer.send_password_was_reset(user)
+
+    async def update(
+        self, user_update: schemas.UU, user: User, safe: bool = False, request: Request | None = None
+    ) -> User:
+        """FastAPI Users' update: a superuser's PATCH /users/{id}, which may set a new address
+        directly (users ask for theirs with PATCH /users/me, see email_change.py). The owner is
+        told of a new address at both the old and the new one."""
+        old_email = user.email
+        updated = await super().update(user_update, user, safe, request)
+        if updated.email != old_email:
+            for address in (old_email, updated.email):
+                await self.mailer.send_email_changed(updated, address, old_email, by_admin=True)
+            await self.hooks.record_event(
+                updated.id, "email_changed_by_admin", request, old_email=old_email, new_email=updated.email
+            )
+        return updated
 
     async def on_after_update(
         self, user: User, update_dict: dict[str, Any], request: Request | None = None
     ) -> None:
         if update_dict.get("is_active") is False:
-            await self.hooks.end_sessions(user.id, "account deactivated")
+            await self.hooks.end_sessions(user.id, "account deactivated", request=request)
         if "email" in update_dict and user.is_active and not user.is_verified:
             await self.request_verify(user, request)  # the new address proves itself
 

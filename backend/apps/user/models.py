@@ -45,13 +45,8 @@ class UserCreate(schemas.CreateUpdateDictModel):
     password: str
 
 
-class UserUpdate(PartialUpdate, schemas.CreateUpdateDictModel):
-    """PATCH /users/me (email) and /users/{id} (superusers: flags too). Never the password."""
-
-    email: EmailStr | None = None
-    is_active: bool | None = None
-    is_superuser: bool | None = None
-    is_verified: bool | None = None
+class NoPassword(BaseModel):
+    """A change to the account that says where the password is changed, should it name one."""
 
     @model_validator(mode="before")
     @classmethod
@@ -61,6 +56,18 @@ class UserUpdate(PartialUpdate, schemas.CreateUpdateDictModel):
                 "the password is changed with POST /users/me/password, which asks for the current one"
             )
         return data
+
+
+class UserUpdate(NoPassword, PartialUpdate, schemas.CreateUpdateDictModel):
+    """PATCH /users/{id}: superusers change the email and flags. Never the password.
+
+    Users change their own address with PATCH /users/me (email_change.py).
+    """
+
+    email: EmailStr | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    is_verified: bool | None = None
 
 
 class PasswordChange(BaseModel):

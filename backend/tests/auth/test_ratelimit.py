@@ -178,6 +178,7 @@ async def test_concurrent_first_hits_are_each_counted_once(server) -> None:
         *[limiter.hit("race", "one-subject", rate) for _ in range(10)], return_exceptions=True
     )
 
-    assert sum(o is None for o in outcomes) == 5
-    assert all(isinstance(o, ratelimit.TooManyRequests) for o in outcomes if o is not None)
+    counts = [o for o in outcomes if isinstance(o, int)]  # a hit under the limit returns the count
+    assert len(counts) == 5 and all(1 <= count <= 5 for count in counts)
+    assert all(isinstance(o, ratelimit.TooManyRequests) for o in outcomes if not isinstance(o, int))
     assert [c.hits for c in await ratelimit.RateLimitCounter.find_all().to_list()] == [10]

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from backend.apps.user.models import User
 from backend.core.embedded_db import free_port
 from backend.tests.conftest import Server
-from backend.tests.helpers import PASSWORD, bearer, login, outbox, register
+from backend.tests.helpers import PASSWORD, bearer, login, outbox, register, superuser_client
 
 NEW_PASSWORD = "quiet harbour lantern 7"
 
@@ -279,15 +279,18 @@ async def test_required_verification_blocks_login_and_todos_until_verified(make_
         assert (await client.get("/task/", headers=bearer(token))).status_code == 200
 
 
-async def test_changing_email_mails_a_verification_to_the_new_address(make_server, inbox: Inbox) -> None:
+async def test_a_superusers_change_of_address_is_mailed_to_both(make_server, inbox: Inbox) -> None:
     async with make_server(**smtp_settings(inbox)) as server:
-        client = server.client()
-        await register(client, "before@example.com")
-        token = await login(client, "before@example.com")
-        await User.find_one(User.email == "before@example.com").set({User.is_verified: True})
+        await register(server.client(), "before@example.com")
+        user = await User.find_one(User.email == "before@example.com")
+        await user.set({User.is_verified: True})
+        admin = await superuser_client(server)
 
-        response = await client.patch("/users/me", json={"email": "after@example.com"}, headers=bearer(token))
+        response = await admin.patch(f"/users/{user.id}", json={"email": "after@example.com"})
 
         assert response.status_code == 200 and response.json()["is_verified"] is False
-        [message] = await inbox.wait_for(1, to="after@example.com")
-        assert message["Subject"] == "Verify your email address"
+        to_new = {m["Subject"] for m in await inbox.wait_for(2, to="after@example.com")}
+        assert to_new == {"Verify your email address", "Your email address was changed"}
+        [to_old] = [m for m in await inbox.wait_for(2, to="before@example.com") if "changed" in m["Subject"]]
+        text = to_old.get_body(("plain",)).get_content()
+        assert "from before@example.com to after@example.com by an administrator" in text

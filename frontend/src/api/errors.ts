@@ -18,6 +18,11 @@ const CODES: Record<string, string> = {
   CONFIRMATION_INVALID: "That did not confirm it's you. Check it and try again.",
   PASSKEY_INVALID: "That passkey is not (or no longer) registered for an account here.",
   PASSKEYS_UNAVAILABLE: "Passkeys are not available on this server.",
+  // Issue 13: email change and deletion (their routes send reasons too).
+  EMAIL_CHANGE_INVALID: "This link has expired, was used already, or a newer request replaced it.",
+  EMAIL_TAKEN: "Another account already uses this email address.",
+  EMAIL_UNCHANGED: "That is already your address.",
+  LAST_SUPERUSER: "You are the last superuser: make someone else a superuser first.",
   TOO_MANY_REQUESTS: "Too many attempts. Wait a little, then try again.",
   Unauthorized: "Please sign in again.",
   Forbidden: "You are not allowed to do that.",

@@ -759,10 +759,20 @@ export interface paths {
         get: operations["users_current_user_users_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Users:Delete Current User
+         * @description Delete my account and everything of mine: tasks, sessions, second factors, passkeys,
+         *     linked providers. This browser is signed out; a goodbye is mailed.
+         */
+        delete: operations["users_delete_current_user_users_me_delete"];
         options?: never;
         head?: never;
-        /** Users:Patch Current User */
+        /**
+         * Users:Patch Current User
+         * @description Ask to move my account to another address. Nothing changes yet: the new address gets
+         *     a link that makes the change (24 hours, once), my current one is told at once, with a
+         *     link that cancels it. A new request replaces a pending one.
+         */
         patch: operations["users_patch_current_user_users_me_patch"];
         trace?: never;
     };
@@ -783,6 +793,115 @@ export interface paths {
         head?: never;
         /** Users:Patch User */
         patch: operations["users_patch_user_users__id__patch"];
+        trace?: never;
+    };
+    "/users/me/email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Email Change
+         * @description My change of address waiting for its link to be opened, if any.
+         */
+        get: operations["my_email_change_users_me_email_change_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel My Email Change
+         * @description Cancel my pending change of address (if there is none, nothing happens): its links stop
+         *     working.
+         */
+        delete: operations["cancel_my_email_change_users_me_email_change_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email-change/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Email Change
+         * @description Open the link mailed to the new address: the account moves there, verified. Works once,
+         *     within 24 hours, and needs no session.
+         */
+        post: operations["confirm_email_change_auth_email_change_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email-change/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Email Change
+         * @description Open the link mailed to the old address: the pending change is dropped, and its link to
+         *     the new address stops working. Needs no session.
+         */
+        post: operations["cancel_email_change_auth_email_change_cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My security activity
+         * @description Sign-ins, failed attempts, sign-outs, changes to my password, address, second factors,
+         *     passkeys and providers: newest first, `limit` at a time; `Link: <...>; rel="next"` names
+         *     the next page. Entries go after SECURITY_LOG_RETENTION_DAYS.
+         */
+        get: operations["my_activity_users_me_activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's security activity
+         * @description That user's `GET /users/me/activity`.
+         */
+        get: operations["user_activity_users__id__activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/dev/outbox": {
@@ -1061,6 +1180,44 @@ export interface components {
              */
             confirmed_until: string;
         };
+        /** EmailChangeAccepted */
+        EmailChangeAccepted: {
+            /**
+             * New Email
+             * @description the address the link was mailed to
+             */
+            new_email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description until when the link works
+             */
+            expires_at: string;
+        };
+        /**
+         * EmailChangeRequest
+         * @description PATCH /users/me: the address to move my account to (nothing else is changed here).
+         */
+        EmailChangeRequest: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+        };
+        /** EmailChangeStatus */
+        EmailChangeStatus: {
+            /** @description null: no change is waiting for confirmation */
+            pending: components["schemas"]["PendingEmailChange"] | null;
+        };
+        /** EmailChangeToken */
+        EmailChangeToken: {
+            /**
+             * Token
+             * @description from the mailed link
+             */
+            token: string;
+        };
         /** ErrorModel */
         ErrorModel: {
             /** Detail */
@@ -1246,6 +1403,25 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /** PendingEmailChange */
+        PendingEmailChange: {
+            /**
+             * New Email
+             * @description the address the link was mailed to
+             */
+            new_email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description until when the link works
+             */
+            expires_at: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+        };
         /** ProviderRead */
         ProviderRead: {
             /** Name */
@@ -1278,6 +1454,40 @@ export interface components {
              */
             type: "public-key";
             response: components["schemas"]["backend__apps__auth__passkeys__RegistrationResponse__Body"];
+        };
+        /** SecurityEventRead */
+        SecurityEventRead: {
+            /** Id */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out";
+            /**
+             * Ip
+             * @description the client's address; empty when no request caused it
+             */
+            ip: string;
+            /** User Agent */
+            user_agent: string;
+            /**
+             * Device
+             * @description "Firefox on Linux", as the sessions page names it
+             */
+            device: string;
+            /**
+             * Detail
+             * @description by type: `method`, `second_factor`, `session_id`, `new_device` (sign_in); `count`, `kinds`, `last_at` (sign_in_failed); `reason`, `session_id` or `sessions` (sign_out, session_ended); `factor`, `name`, `passkey_id`, `provider`, `by`, ...
+             */
+            detail: {
+                [key: string]: unknown;
+            };
         };
         /** SessionRead */
         SessionRead: {
@@ -1417,7 +1627,9 @@ export interface components {
         };
         /**
          * UserUpdate
-         * @description PATCH /users/me (email) and /users/{id} (superusers: flags too). Never the password.
+         * @description PATCH /users/{id}: superusers change the email and flags. Never the password.
+         *
+         *     Users change their own address with PATCH /users/me (email_change.py).
          */
         UserUpdate: {
             /** Email */
@@ -4242,38 +4454,23 @@ export interface operations {
             };
         };
     };
-    users_patch_current_user_users_me_patch: {
+    users_delete_current_user_users_me_delete: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UserUpdate"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["UserRead"];
-                };
+                content?: never;
             };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Missing token or inactive user. */
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
             401: {
                 headers: {
                     /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
@@ -4284,13 +4481,86 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                };
+            };
+            /** @description LAST_SUPERUSER: the last active superuser cannot demote, deactivate or delete itself */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    users_patch_current_user_users_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeAccepted"];
+                };
+            };
+            /** @description EMAIL_TAKEN: another account uses it; EMAIL_UNCHANGED: it is mine */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
                 };
             };
             /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
@@ -4309,6 +4579,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests for this account or from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
@@ -4546,6 +4827,384 @@ export interface operations {
             };
             /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    my_email_change_users_me_email_change_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeStatus"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    cancel_my_email_change_users_me_email_change_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    confirm_email_change_auth_email_change_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeToken"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description EMAIL_TAKEN: another account took the address meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many invalid links from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    cancel_email_change_auth_email_change_cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeToken"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many invalid links from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    my_activity_users_me_activity_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description from the `Link` header of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityEventRead"][];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    user_activity_users__id__activity_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description from the `Link` header of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["PydanticObjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityEventRead"][];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Signed in, but not allowed: not a superuser. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description no such user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,8 @@ interface AuthContextValue {
   /** Sign in with a passkey (what `startAuthentication` answered for purpose "sign_in"). */
   signInWithPasskey(credential: AuthenticationResponseJSON): Promise<SignInFailure | null>;
   logout(): Promise<void>;
+  /** The server deleted the account (and cleared its cookies): sign out here and in every tab. */
+  accountDeleted(): void;
   reloadUser(): Promise<void>;
   /** The person has read that this tab now shows the account signed in to in another tab. */
   acknowledgeSwitch(): void;
@@ -117,6 +119,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const logout = useCallback(() => tokens.logout(), []);
+  const accountDeleted = useCallback(() => tokens.signOut("deleted", true), []);
   const acknowledgeSwitch = useCallback(() => tokens.acknowledgeSwitch(), []);
 
   return (
@@ -130,6 +133,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         verifySecondFactor,
         signInWithPasskey,
         logout,
+        accountDeleted,
         reloadUser,
         acknowledgeSwitch,
       }}

@@ -417,6 +417,20 @@ describe("one browser, one account: tabs tell each other who signed in", () => {
     expect(tokens.getState()).toMatchObject({ status: "signed-in", userId: BOB, switchedFrom: ALICE });
   });
 
+  it("a deleted account signs out every tab, saying so", () => {
+    const tabs = fakeTabs();
+    const here = manager(fakeServer(), tabs.channel());
+    const there = manager(fakeServer(), tabs.channel());
+    here.signIn(accessToken(Date.now(), 900, ALICE));
+    there.signIn(accessToken(Date.now(), 900, ALICE));
+
+    here.signOut("deleted", true);
+
+    expect(tabs.sent.at(-1)).toEqual({ type: "logout", reason: "deleted" });
+    expect(here.getState()).toEqual({ status: "signed-out", reason: "deleted" });
+    expect(there.getState()).toEqual({ status: "signed-out", reason: "deleted" });
+  });
+
   it("a login of the user already on screen costs no refresh", async () => {
     const tabs = fakeTabs();
     const server = fakeServer();

@@ -18,7 +18,8 @@ export type SignOutReason =
   | "logout" // this tab asked
   | "other-tab" // another tab of this browser logged out
   | "ended" // the server ended the session: from another device, password change, reuse...
-  | "expired"; // the session ran out (idle or absolute deadline), or was never there
+  | "expired" // the session ran out (idle or absolute deadline), or was never there
+  | "deleted"; // the account was deleted (in this tab or another of this browser)
 
 export type AuthState =
   | { status: "unknown" } // restoring: show neither the app nor the login screen yet
@@ -38,7 +39,7 @@ export type AuthState =
 type Listener = (state: AuthState) => void;
 
 /** What tabs tell each other. Never a token: a user id is all another tab needs to decide. */
-type TabMessage = { type: "logout" } | { type: "login"; userId: string };
+type TabMessage = { type: "logout"; reason?: "deleted" } | { type: "login"; userId: string };
 
 interface Channel {
   postMessage(message: unknown): void;
@@ -189,7 +190,7 @@ export class TokenManager {
     this.clearTimer();
     this.setState({ status: "signed-out", reason });
     if (broadcast) {
-      this.post({ type: "logout" });
+      this.post(reason === "deleted" ? { type: "logout", reason } : { type: "logout" });
     }
   }
 
@@ -255,9 +256,9 @@ export class TokenManager {
 
   /** A message from another tab of this browser. */
   private hear(data: unknown): void {
-    const message = data as Partial<{ type: unknown; userId: unknown }> | null;
+    const message = data as Partial<{ type: unknown; userId: unknown; reason: unknown }> | null;
     if (message?.type === "logout" && this.state.status === "signed-in") {
-      this.signOut("other-tab", false);
+      this.signOut(message.reason === "deleted" ? "deleted" : "other-tab", false);
     } else if (message?.type === "login" && typeof message.userId === "string") {
       void this.follow(message.userId);
     }

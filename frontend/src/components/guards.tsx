@@ -81,6 +81,7 @@ function Layout() {
           </NavLink>
           <NavLink to="/account">Account</NavLink>
           <NavLink to="/sessions">Sessions</NavLink>
+          <NavLink to="/activity">Activity</NavLink>
           {user?.is_superuser && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <div className="who">

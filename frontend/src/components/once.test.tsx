@@ -1,9 +1,10 @@
 import { StrictMode, act } from "react";
 import { createRoot } from "react-dom/client";
 import type { Root } from "react-dom/client";
+import { MemoryRouter, useLocation } from "react-router";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { useOnceWhen } from "./once";
+import { useLinkToken, useOnceWhen } from "./once";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -45,5 +46,29 @@ describe("useOnceWhen", () => {
     await show(false);
     await show(true);
     expect(action).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("useLinkToken", () => {
+  it("keeps the token of the link and takes it out of the address", async () => {
+    const seen: Array<{ token: string | null; search: string }> = [];
+    function Landing() {
+      const token = useLinkToken();
+      seen.push({ token, search: useLocation().search });
+      return null;
+    }
+    const root = createRoot(document.createElement("div"));
+    await act(() =>
+      root.render(
+        <StrictMode>
+          <MemoryRouter initialEntries={["/email-change/confirm?token=abc-123&lang=en"]}>
+            <Landing />
+          </MemoryRouter>
+        </StrictMode>,
+      ),
+    );
+    expect(seen.at(-1)).toEqual({ token: "abc-123", search: "?lang=en" });
+    expect(seen.every(({ token }) => token === "abc-123")).toBe(true);
+    await act(() => root.unmount());
   });
 });

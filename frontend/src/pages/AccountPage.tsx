@@ -5,14 +5,15 @@ import { api } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { useConfirmed } from "../components/ConfirmProvider";
 import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../components/ui";
+import { ChangeEmail } from "./ChangeEmail";
+import { DeleteAccount } from "./DeleteAccount";
 import { SecondFactors } from "./SecondFactors";
 import { SignInMethods } from "./SignInMethods";
 
 export function AccountPage() {
-  const { user, reloadUser } = useAuth();
+  const { user } = useAuth();
   const confirmed = useConfirmed();
-  const [notice, setNotice] = useState<{ email?: string; password?: string; verify?: string }>({});
-  const changeEmail = useAction(confirmed((email: string) => api.PATCH("/users/me", { body: { email } })));
+  const [notice, setNotice] = useState<{ password?: string; verify?: string }>({});
   const changePassword = useAction(
     confirmed((current_password: string, new_password: string) =>
       api.POST("/users/me/password", { body: { current_password, new_password } }),
@@ -20,15 +21,6 @@ export function AccountPage() {
   );
   const resend = useAction((email: string) => api.POST("/auth/request-verify-token", { body: { email } }));
   if (!user) return null;
-
-  async function submitEmail(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const email = String(new FormData(event.currentTarget).get("email"));
-    if ((await changeEmail.run(email)).ok) {
-      await reloadUser();
-      setNotice({ email: `Your address is now ${email.toLowerCase()}. We sent a verification link there.` });
-    }
-  }
 
   async function submitPassword(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -68,13 +60,7 @@ export function AccountPage() {
         )}
       </div>
 
-      <form className="card" onSubmit={submitEmail} aria-labelledby="email-title">
-        <h2 id="email-title">Change email</h2>
-        <Alert kind="success">{notice.email}</Alert>
-        <Alert kind="error">{changeEmail.error}</Alert>
-        <Field label="New email" name="email" type="email" autoComplete="email" required />
-        <SubmitButton busy={changeEmail.busy}>Change email</SubmitButton>
-      </form>
+      <ChangeEmail email={user.email} />
 
       {/* Accounts made by a provider have no password to change: Sign-in methods offers setting one. */}
       {user.has_password !== false && (
@@ -90,6 +76,7 @@ export function AccountPage() {
 
       <SecondFactors />
       <SignInMethods />
+      <DeleteAccount email={user.email} />
     </section>
   );
 }

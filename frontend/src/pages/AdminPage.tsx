@@ -6,6 +6,7 @@ import type { User, UserPage } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { useConfirmed } from "../components/ConfirmProvider";
 import { Alert, Spinner, useAction } from "../components/ui";
+import { AdminActivity } from "./AdminActivity";
 import { AdminSecondFactors } from "./AdminSecondFactors";
 
 export const ADMIN_PAGE_SIZE = 20;
@@ -119,6 +120,7 @@ export function AdminPage() {
                     </button>
                   </div>
                   <AdminSecondFactors user={user} onNotice={setNotice} />
+                  <AdminActivity user={user} />
                 </li>
               );
             })}

@@ -16,6 +16,7 @@ const REASONS: Record<SignOutReason, string> = {
   expired: "Your session expired. Please sign in again.",
   "other-tab": "You logged out in another tab.",
   logout: "You are logged out.",
+  deleted: "Your account was deleted, with everything in it. Thank you for having used FARM Auth.",
 };
 
 export function LoginPage() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { describeDevice, timeAgo } from "./device";
+import { describeDevice, exactTime, timeAgo } from "./device";
 
 describe("describeDevice", () => {
   it.each([
@@ -21,5 +21,11 @@ describe("timeAgo", () => {
     expect(timeAgo(new Date(now - 10_000).toISOString(), now)).toBe("just now");
     expect(timeAgo(new Date(now - 3 * 60_000).toISOString(), now)).toBe("3 minutes ago");
     expect(timeAgo(new Date(now - 2 * 86_400_000).toISOString(), now)).toBe("2 days ago");
+  });
+});
+
+describe("exactTime", () => {
+  it("gives the date and the minute", () => {
+    expect(exactTime("2026-11-23T12:05:09Z", "en-GB", "UTC")).toBe("23 Nov 2026, 12:05");
   });
 });

@@ -39,3 +39,8 @@ export function timeAgo(iso: string, now = Date.now()): string {
   }
   return "just now";
 }
+
+/** "23 Nov 2026, 12:00" in the reader's language and time zone (or the ones given). */
+export function exactTime(iso: string, locale?: string, timeZone?: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+}

@@ -1,0 +1,297 @@
+"""Changing the account's email address: confirmed from the new address before it happens.
+
+`PATCH /users/me` with `{"email"}` needs a session that signed in, or confirmed it is you, within
+the last few minutes (the password or a second factor; the route is in routers.py). It changes
+nothing yet: the account stays at its address and signs in with it; the new address gets a link
+that makes the change (`PUBLIC_URL/email-change/confirm?token=...`, 24 hours, once), and the
+current one is told at once, with a link of its own that cancels it
+(`PUBLIC_URL/email-change/cancel?token=...`). A new request replaces the pending one, whose
+links stop working.
+
+Storage (`email_changes`, one document per account, `_id` = the user's id): each link's token is
+256 random bits, kept only as SHA-256; a TTL index removes changes that ran out.
+
+`POST /auth/email-change/confirm` needs no session: the link may open in another browser. It
+claims the change with one `find_one_and_delete`, so a link works once, then moves the account
+with one conditional update that holds only while the account is active and still at the address
+the change was asked from. The unique index on users.email decides whether the new address is
+free at that moment: one taken meanwhile is refused (409 EMAIL_TAKEN) with no window between a
+check and the write, across workers. The new address counts as verified (opening the link proved
+it), and the old one is told.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated, Any, NoReturn
+
+from beanie import Document, PydanticObjectId
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi_users import FastAPIUsers
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pymongo import IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from backend.apps.user.emails import AccountMailer
+from backend.apps.user.manager import RecordEvent
+from backend.apps.user.models import NoPassword, User, UserRead
+from backend.config import Settings
+from backend.core.clock import utcnow
+from backend.core.email_address import normalize_email
+from backend.core.ratelimit import RateLimiter, client_ip
+
+LIFETIME_SECONDS = 24 * 3600
+BAD_LINK_RULE = "email-change-token:ip"  # bad confirm and cancel tokens, per address, as bad sign-in links
+
+
+def _refusal(status_code: int, code: str, reason: str) -> HTTPException:
+    return HTTPException(status_code, detail={"code": code, "reason": reason})
+
+
+EMAIL_TAKEN = _refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_TAKEN", "Another account uses this address.")
+EMAIL_UNCHANGED = _refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_UNCHANGED", "This is your address already.")
+EMAIL_TAKEN_MEANWHILE = _refusal(
+    status.HTTP_409_CONFLICT,
+    "EMAIL_TAKEN",
+    "Another account started using this address meanwhile: your address did not change.",
+)
+EMAIL_CHANGE_INVALID = _refusal(
+    status.HTTP_400_BAD_REQUEST,
+    "EMAIL_CHANGE_INVALID",
+    "This link is unknown, expired, already used or cancelled: nothing changed.",
+)
+
+
+class EmailChange(Document):
+    id: PydanticObjectId  # type: ignore[assignment]  # the user's: one pending change per account
+    old_email: str  # the address it was asked from: the change holds only while the account has it
+    new_email: str
+    confirm_hash: str  # SHA-256 of the token mailed to the new address; the token is never stored
+    cancel_hash: str  # SHA-256 of the token mailed to the old address
+    requested_at: datetime
+    expires_at: datetime
+
+    class Settings:
+        name = "email_changes"
+        indexes = [
+            IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
+            IndexModel("confirm_hash", unique=True, name="confirm"),
+            IndexModel("cancel_hash", unique=True, name="cancel"),
+        ]
+
+
+class EmailChangeRequest(NoPassword):
+    """PATCH /users/me: the address to move my account to (nothing else is changed here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+
+
+class EmailChangeAccepted(BaseModel):
+    new_email: str = Field(description="the address the link was mailed to")
+    expires_at: datetime = Field(description="until when the link works")
+
+
+class PendingEmailChange(EmailChangeAccepted):
+    requested_at: datetime
+
+
+class EmailChangeStatus(BaseModel):
+    pending: PendingEmailChange | None = Field(description="null: no change is waiting for confirmation")
+
+
+class EmailChangeToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(max_length=256, description="from the mailed link")
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EmailChanges:
+    """Pending address changes: asked for, confirmed, cancelled, forgotten with their user."""
+
+    lifetime_seconds = LIFETIME_SECONDS
+
+    def __init__(self, mailer: AccountMailer, record_event: RecordEvent) -> None:
+        self.mailer = mailer
+        self.record_event = record_event
+
+    async def request(self, user: User, email: str, request: Request) -> EmailChangeAccepted:
+        """Mail the links for moving `user` to `email`; the account stays where it is.
+
+        Raises EMAIL_UNCHANGED for the account's own address, EMAIL_TAKEN for another's.
+        """
+        new_email = normalize_email(email)
+        if new_email == user.email:
+            raise EMAIL_UNCHANGED
+        if await _users().find_one({"email": new_email}, projection={"_id": 1}) is not None:
+            raise EMAIL_TAKEN
+        confirm_token, cancel_token, now = _new_token(), _new_token(), utcnow()
+        expires_at = now + timedelta(seconds=self.lifetime_seconds)
+        # One document per account: a new request replaces the pending one, and its hashes.
+        await _changes().replace_one(
+            {"_id": user.id},
+            {
+                "old_email": user.email,
+                "new_email": new_email,
+                "confirm_hash": _digest(confirm_token),
+                "cancel_hash": _digest(cancel_token),
+                "requested_at": now,
+                "expires_at": expires_at,
+            },
+            upsert=True,
+        )
+        await self.mailer.send_email_change_link(user, new_email, confirm_token, self.lifetime_seconds)
+        await self.mailer.send_email_change_requested(user, new_email, cancel_token)
+        await self.record_event(
+            user.id, "email_change_requested", request, old_email=user.email, new_email=new_email
+        )
+        return EmailChangeAccepted(new_email=new_email, expires_at=expires_at)
+
+    async def pending(self, user: User) -> PendingEmailChange | None:
+        found = await _changes().find_one(
+            {"_id": user.id, "old_email": user.email, "expires_at": {"$gt": utcnow()}}
+        )
+        return PendingEmailChange.model_validate(found) if found else None
+
+    async def confirm(self, token: str, request: Request) -> User | None:
+        """The user, now at the new address; None for a bad, expired, used or cancelled token, or
+        an account that is gone, inactive or no longer at the address the change was asked from.
+
+        The token is spent whatever follows. Raises EMAIL_TAKEN_MEANWHILE (409) when another
+        account has the new address by now.
+        """
+        change = await _changes().find_one_and_delete(
+            {"confirm_hash": _digest(token), "expires_at": {"$gt": utcnow()}}
+        )
+        if change is None:
+            return None
+        old_email, new_email = change["old_email"], change["new_email"]
+        try:
+            document = await _users().find_one_and_update(
+                {"_id": change["_id"], "email": old_email, "is_active": True},
+                {"$set": {"email": new_email, "is_verified": True}},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:  # the unique email index: someone else's address by now
+            raise EMAIL_TAKEN_MEANWHILE from None
+        if document is None:
+            return None
+        user = User.model_validate(document)
+        await self.mailer.send_email_changed(user, old_email, old_email)
+        await self.record_event(
+            user.id, "email_change_confirmed", request, old_email=old_email, new_email=new_email
+        )
+        return user
+
+    async def cancel(self, user_id: PydanticObjectId, request: Request) -> None:
+        """Cancel `user_id`'s pending change, if there is one."""
+        found = await _changes().find_one_and_delete({"_id": user_id})
+        if found is not None:
+            await self._cancelled(found, request)
+
+    async def cancel_by_token(self, token: str, request: Request) -> bool:
+        """Cancel the change the old address's link names; False when there is none (any more)."""
+        found = await _changes().find_one_and_delete(
+            {"cancel_hash": _digest(token), "expires_at": {"$gt": utcnow()}}
+        )
+        if found is not None:
+            await self._cancelled(found, request)
+        return found is not None
+
+    async def _cancelled(self, change: dict[str, Any], request: Request) -> None:
+        await self.record_event(
+            change["_id"],
+            "email_change_cancelled",
+            request,
+            old_email=change["old_email"],
+            new_email=change["new_email"],
+        )
+
+    async def forget_user(self, user_id: PydanticObjectId) -> None:
+        """A deleted user's pending change goes with them."""
+        await _changes().delete_one({"_id": user_id})
+
+
+def _changes() -> AsyncCollection[dict[str, Any]]:
+    return EmailChange.get_pymongo_collection()
+
+
+def _users() -> AsyncCollection[dict[str, Any]]:
+    return User.get_pymongo_collection()
+
+
+def get_email_change_router(
+    users: FastAPIUsers[User, PydanticObjectId],
+    changes: EmailChanges,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> APIRouter:
+    """My pending change, and the routes of the two mailed links. (PATCH /users/me, which asks
+    for a change, is in routers.py.)"""
+    CurrentUser = Annotated[User, Depends(users.current_user(active=True))]
+    router = APIRouter()
+    invalid_or_limited: dict[int | str, dict[str, Any]] = {
+        400: {"description": "EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled"},
+        429: {"description": "too many invalid links from this address"},
+    }
+
+    async def refuse(ip: str) -> NoReturn:
+        await limiter.hit(BAD_LINK_RULE, ip, settings.rate_limit_login_ip)
+        raise EMAIL_CHANGE_INVALID
+
+    @router.get("/users/me/email-change", response_model=EmailChangeStatus, tags=["users"])
+    async def my_email_change(user: CurrentUser) -> EmailChangeStatus:
+        """My change of address waiting for its link to be opened, if any."""
+        return EmailChangeStatus(pending=await changes.pending(user))
+
+    @router.delete("/users/me/email-change", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])
+    async def cancel_my_email_change(user: CurrentUser, request: Request) -> None:
+        """Cancel my pending change of address (if there is none, nothing happens): its links stop
+        working."""
+        await changes.cancel(user.id, request)
+
+    @router.post(
+        "/auth/email-change/confirm",
+        response_model=UserRead,
+        responses={
+            **invalid_or_limited,
+            409: {"description": "EMAIL_TAKEN: another account took the address meanwhile"},
+        },
+        tags=["auth"],
+    )
+    async def confirm_email_change(body: EmailChangeToken, request: Request) -> UserRead:
+        """Open the link mailed to the new address: the account moves there, verified. Works once,
+        within 24 hours, and needs no session."""
+        ip = client_ip(request)
+        # Checked before the link is spent: a locked-out address burns nobody's link.
+        await limiter.check(BAD_LINK_RULE, ip, settings.rate_limit_login_ip)
+        user = await changes.confirm(body.token, request)
+        if user is None:
+            await refuse(ip)
+        return UserRead.model_validate(user)
+
+    @router.post(
+        "/auth/email-change/cancel",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=invalid_or_limited,
+        tags=["auth"],
+    )
+    async def cancel_email_change(body: EmailChangeToken, request: Request) -> None:
+        """Open the link mailed to the old address: the pending change is dropped, and its link to
+        the new address stops working. Needs no session."""
+        ip = client_ip(request)
+        await limiter.check(BAD_LINK_RULE, ip, settings.rate_limit_login_ip)
+        if not await changes.cancel_by_token(body.token, request):
+            await refuse(ip)
+
+    return router
