@@ -11,7 +11,7 @@ import logging
 import math
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
@@ -33,6 +33,11 @@ class SafeJSONResponse(JSONResponse):
         except (TypeError, ValueError):
             text = json.dumps(_plain(content), ensure_ascii=False, separators=(",", ":"))
         return text.encode("utf-8", "replace")
+
+
+def refusal(status_code: int, code: str, reason: str) -> HTTPException:
+    """A 4xx whose detail is `{"code", "reason"}`: a code for programs, a sentence for people."""
+    return HTTPException(status_code, detail={"code": code, "reason": reason})
 
 
 def clean_text(text: str, limit: int) -> str:

@@ -20,12 +20,13 @@ from pydantic import BaseModel, Field
 
 from backend.apps.auth.activity import LOGIN_ACCOUNT_RULE, FailureKind, count_failed_login
 from backend.apps.auth.backend import Auth, CurrentSession
-from backend.apps.auth.mfa import SecondFactorProof, SecondFactors, refusal
+from backend.apps.auth.mfa import SecondFactorProof, SecondFactors
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
 from backend.config import Rate, Settings
 from backend.core.clock import utcnow
+from backend.core.errors import refusal
 from backend.core.ratelimit import RateLimiter, client_ip
 
 T = TypeVar("T")

@@ -13,14 +13,10 @@ with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the app's secre
 decrypts (MultiFernet), and each accepted code re-encrypts under the first, so a rotation locks
 nobody out once they have signed in while the old secret was still listed.
 
-Codes: 6 digits, accepted for the current 30-second step or one either side (clock drift). Each
-step is accepted once: the newest accepted step is stored and only a later one passes, claimed
-with one conditional update, so two requests racing with one code cannot both pass.
-
-Recovery codes: 24 characters from an alphabet without look-alikes (no 0/o, 1/i/l), shown as six
-groups of four. Each holds 118 random bits, so one SHA-256 is storage enough (OWASP ASVS 5.0
-6.5.2: a plain approved hash is allowed for lookup secrets of 112 bits or more; shorter ones
-would need a password hash). A code is spent by one `$pull` of its hash: it works once.
+Codes (TOTP and recovery codes, made and checked in codes.py): a TOTP step is accepted once, the
+newest accepted step stored and only a later one passing, claimed with one conditional update,
+so two requests racing with one code cannot both pass. A recovery code is spent by one `$pull`
+of its hash: it works once.
 
 Sign-in: when an account has a second factor, a correct first factor (password, a provider, a sign-in
 link) starts no session. It answers MFA_REQUIRED with a ticket: 256 random bits, stored only as
@@ -32,11 +28,7 @@ failed logins: the same per-account and per-IP counters, the same lockout.
 The routes are in mfa_routes.py.
 """
 
-import base64
-import hashlib
-import hmac
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,12 +44,19 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from backend.apps.auth.passkeys import AuthenticationResponse, Passkeys, Purpose, refusal
-from backend.apps.auth.sessions import new_secret, token_hash
+from backend.apps.auth.codes import (
+    fernet_key,
+    hashes,
+    matching_step,
+    new_recovery_codes,
+    recovery_code_hash,
+)
+from backend.apps.auth.passkeys import AuthenticationResponse, Passkeys, Purpose
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
-from backend.core.crypto import derive_secret
+from backend.core.crypto import new_secret, token_hash
+from backend.core.errors import refusal
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +65,6 @@ Method = Literal["totp", "passkey", "recovery_code"]
 TICKET_SECONDS = 300
 SETUP_SECONDS = 600  # a TOTP secret shown but never confirmed is refused after this
 TICKET_MAX_FAILURES = 5
-RECOVERY_CODE_COUNT = 10
-RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-RECOVERY_CODE_LENGTH = 24  # 24 x log2(31) = 118.9 bits
-RECOVERY_GROUP = 4
 NO_STEP = -1
 NO_TOTP = {"totp_enabled": False, "totp_secret": None, "totp_last_step": NO_STEP}  # a new document's
 
@@ -170,44 +165,6 @@ TICKET_INVALID = refusal(
     status.HTTP_400_BAD_REQUEST, "MFA_TICKET_INVALID", "This sign-in has expired: sign in again."
 )
 NOT_ENABLED = refusal(status.HTTP_409_CONFLICT, "MFA_NOT_ENABLED", "Two-step sign-in is not on.")
-
-
-def fernet_key(secret: str) -> bytes:
-    return base64.urlsafe_b64encode(bytes.fromhex(derive_secret(secret, "totp")))
-
-
-def normalized_recovery_code(code: str) -> str:
-    return "".join(c for c in code.lower() if c.isalnum())
-
-
-def recovery_code_hash(code: str) -> str:
-    return hashlib.sha256(normalized_recovery_code(code).encode()).hexdigest()
-
-
-def hashes(codes: list[str]) -> list[str]:
-    return [recovery_code_hash(code) for code in codes]
-
-
-def new_recovery_codes() -> list[str]:
-    """Fresh codes, shown as groups of four: `xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`."""
-    codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
-        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-        codes.append("-".join(code[i : i + RECOVERY_GROUP] for i in range(0, len(code), RECOVERY_GROUP)))
-    return codes
-
-
-def matching_step(secret: str, code: str, now: float, after: int) -> int | None:
-    """The time step within one of `now` whose code is `code`, if it is later than `after`."""
-    code = "".join(code.split())
-    if not (len(code) == 6 and code.isascii() and code.isdigit()):
-        return None
-    totp = pyotp.TOTP(secret)
-    current = int(now // totp.interval)
-    for step in (current - 1, current, current + 1):
-        if step > after and hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
 
 
 class SecondFactors:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from beanie import Document, PydanticObjectId
-from fastapi import HTTPException, status
+from fastapi import status
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -55,6 +55,7 @@ from webauthn.helpers.structs import (
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
+from backend.core.errors import refusal
 
 Purpose = Literal["register", "sign_in", "second_factor", "confirm"]
 
@@ -129,11 +130,6 @@ class PasskeyRead(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     backed_up: bool = Field(description="synced to the person's other devices by their provider")
-
-
-def refusal(status_code: int, code: str, reason: str) -> HTTPException:
-    """A 4xx whose detail is `{"code", "reason"}` (the second-factor routes all answer so)."""
-    return HTTPException(status_code, detail={"code": code, "reason": reason})
 
 
 PASSKEY_INVALID = refusal(

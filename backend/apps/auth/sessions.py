@@ -12,7 +12,6 @@ Revocation is immediate and cheap to check: the user document lists the ids of i
 user for a request also tells whether the session is still live.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,17 +27,10 @@ from backend.apps.auth.activity import EventType, security_log
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
+from backend.core.crypto import new_secret, token_hash
 
 MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
 USER_AGENT_MAX_LENGTH = 256
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Session(Document):

@@ -24,13 +24,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from backend.apps.auth.backend import Auth
 from backend.apps.auth.mfa import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SecondFactors
-from backend.apps.auth.sessions import new_secret, token_hash
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User, UserDatabase
 from backend.apps.user.routers import account_action_limits
 from backend.config import Settings
 from backend.core.clock import utcnow
+from backend.core.crypto import new_secret, token_hash
 from backend.core.ratelimit import client_ip
 
 SIGN_IN_LINK_INVALID = "SIGN_IN_LINK_INVALID"

@@ -20,13 +20,11 @@ check and the write, across workers. The new address counts as verified (opening
 it), and the old one is told.
 """
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
 from beanie import Document, PydanticObjectId
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi_users import FastAPIUsers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pymongo import IndexModel, ReturnDocument
@@ -38,25 +36,23 @@ from backend.apps.user.manager import RecordEvent
 from backend.apps.user.models import NoPassword, User, UserRead
 from backend.config import Settings
 from backend.core.clock import utcnow
+from backend.core.crypto import new_secret, token_hash
 from backend.core.email_address import normalize_email
+from backend.core.errors import refusal
 from backend.core.ratelimit import RateLimiter, client_ip
 
 LIFETIME_SECONDS = 24 * 3600
 BAD_LINK_RULE = "email-change-token:ip"  # bad confirm and cancel tokens, per address, as bad sign-in links
 
 
-def _refusal(status_code: int, code: str, reason: str) -> HTTPException:
-    return HTTPException(status_code, detail={"code": code, "reason": reason})
-
-
-EMAIL_TAKEN = _refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_TAKEN", "Another account uses this address.")
-EMAIL_UNCHANGED = _refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_UNCHANGED", "This is your address already.")
-EMAIL_TAKEN_MEANWHILE = _refusal(
+EMAIL_TAKEN = refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_TAKEN", "Another account uses this address.")
+EMAIL_UNCHANGED = refusal(status.HTTP_400_BAD_REQUEST, "EMAIL_UNCHANGED", "This is your address already.")
+EMAIL_TAKEN_MEANWHILE = refusal(
     status.HTTP_409_CONFLICT,
     "EMAIL_TAKEN",
     "Another account started using this address meanwhile: your address did not change.",
 )
-EMAIL_CHANGE_INVALID = _refusal(
+EMAIL_CHANGE_INVALID = refusal(
     status.HTTP_400_BAD_REQUEST,
     "EMAIL_CHANGE_INVALID",
     "This link is unknown, expired, already used or cancelled: nothing changed.",
@@ -108,14 +104,6 @@ class EmailChangeToken(BaseModel):
     token: str = Field(max_length=256, description="from the mailed link")
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(32)  # 256 bits
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class EmailChanges:
     """Pending address changes: asked for, confirmed, cancelled, forgotten with their user."""
 
@@ -135,7 +123,7 @@ class EmailChanges:
             raise EMAIL_UNCHANGED
         if await _users().find_one({"email": new_email}, projection={"_id": 1}) is not None:
             raise EMAIL_TAKEN
-        confirm_token, cancel_token, now = _new_token(), _new_token(), utcnow()
+        confirm_token, cancel_token, now = new_secret(), new_secret(), utcnow()
         expires_at = now + timedelta(seconds=self.lifetime_seconds)
         # One document per account: a new request replaces the pending one, and its hashes.
         await _changes().replace_one(
@@ -143,8 +131,8 @@ class EmailChanges:
             {
                 "old_email": user.email,
                 "new_email": new_email,
-                "confirm_hash": _digest(confirm_token),
-                "cancel_hash": _digest(cancel_token),
+                "confirm_hash": token_hash(confirm_token),
+                "cancel_hash": token_hash(cancel_token),
                 "requested_at": now,
                 "expires_at": expires_at,
             },
@@ -171,7 +159,7 @@ class EmailChanges:
         account has the new address by now.
         """
         change = await _changes().find_one_and_delete(
-            {"confirm_hash": _digest(token), "expires_at": {"$gt": utcnow()}}
+            {"confirm_hash": token_hash(token), "expires_at": {"$gt": utcnow()}}
         )
         if change is None:
             return None
@@ -202,7 +190,7 @@ class EmailChanges:
     async def cancel_by_token(self, token: str, request: Request) -> bool:
         """Cancel the change the old address's link names; False when there is none (any more)."""
         found = await _changes().find_one_and_delete(
-            {"cancel_hash": _digest(token), "expires_at": {"$gt": utcnow()}}
+            {"cancel_hash": token_hash(token), "expires_at": {"$gt": utcnow()}}
         )
         if found is not None:
             await self._cancelled(found, request)
