@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     confirmation_window_seconds: int = Field(300, ge=30, le=3600)
     # How long each account's security activity is kept (apps/auth/activity.py; a TTL index).
     security_log_retention_days: int = Field(90, ge=1, le=3650)
+    # Accounts whose address nobody ever proved are deleted this many days after they were made,
+    # with a reminder before (apps/user/unverified.py); 0 keeps them.
+    unverified_account_days: int = Field(30, ge=0, le=3650)
 
     cors_origins: ListSetting = []
     trusted_proxies: ListSetting = []

@@ -1,5 +1,7 @@
 """The FastAPI app. Run it with `make run`, or `uvicorn --factory backend.main:create_app`."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +29,7 @@ from backend.apps.auth.mfa_routes import get_mfa_admin_router, get_mfa_router
 from backend.apps.auth.oauth import get_oauth_router, get_providers_router
 from backend.apps.auth.passkey_routes import get_passkey_router
 from backend.apps.auth.passkeys import Passkey, PasskeyChallenge, Passkeys
+from backend.apps.auth.proofing import HolderProof, InboxProof, get_proofing_router
 from backend.apps.auth.providers import build_providers
 from backend.apps.auth.routers import get_auth_router
 from backend.apps.auth.sessions import RefreshToken, Session, Sessions
@@ -36,9 +39,15 @@ from backend.apps.todo.quota import TaskQuota
 from backend.apps.todo.routers import get_todo_router
 from backend.apps.user.email_change import EmailChange, EmailChanges, get_email_change_router
 from backend.apps.user.emails import build_mailer
-from backend.apps.user.manager import AccountHooks, ensure_superuser, user_manager_dependency
+from backend.apps.user.manager import (
+    AccountHooks,
+    background_user_manager,
+    ensure_superuser,
+    user_manager_dependency,
+)
 from backend.apps.user.models import User
 from backend.apps.user.routers import AccountAccess, add_user_error_handlers, get_users_router
+from backend.apps.user.unverified import UnverifiedAccounts, UnverifiedPolicy
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
@@ -90,6 +99,16 @@ def create_app(
     passkeys = Passkeys(settings)
     second_factors = SecondFactors(settings, passkeys)
     email_changes = EmailChanges(mailer, security_log.record)
+    providers = build_providers(settings)
+    # Whoever proves an unproved address by its inbox becomes the only one in the account.
+    inbox_proof = InboxProof(
+        sessions,
+        second_factors,
+        sign_in_links,
+        email_changes,
+        mailer,
+        {name: provider.label for name, provider in providers.items()},
+    )
     # Deleting a user deletes what other apps keep of them: sessions, pending sign-in links,
     # second factors and passkeys, linked providers, tasks, a pending change of address, and
     # last the security log.
@@ -105,11 +124,15 @@ def create_app(
             security_log.forget_user,
         ),
         record_event=security_log.record,
+        inbox_proved=inbox_proof.claim,
     )
     # Every argon2 hash and verify runs here: a bounded pool, 503 beyond it (core/hashing.py).
     hashing = HashingPool.from_settings(settings)
     get_user_manager = user_manager_dependency(settings, mailer, hooks, hashing)
     auth = build_auth(settings, sessions, limiter, get_user_manager, mailer)
+    unverified = UnverifiedAccounts(
+        UnverifiedPolicy(settings), background_user_manager(settings, mailer, hooks, hashing)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +153,13 @@ def create_app(
             if outbox is not None and not settings.is_development:
                 logger.warning("SMTP_HOST is not set: account email stays in %s, undelivered", outbox.folder)
             await bootstrap_superuser()
-            yield
+            sweeping = asyncio.create_task(unverified.run())
+            try:
+                yield
+            finally:
+                sweeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeping
         finally:
             await mailer.postman.drain()  # background work first: it may still hash
             await hashing.close()
@@ -154,6 +183,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.state.unverified_accounts = unverified  # for tests and operators' scripts to sweep now
     add_error_handlers(app)
     add_user_error_handlers(app)
     add_docs(app)
@@ -164,16 +194,28 @@ def create_app(
     app.include_router(get_passkey_router(auth, passkeys, second_factors, confirmation, mailer))
     app.include_router(get_mfa_admin_router(auth, second_factors, mailer))
     if settings.sign_in_links_enabled:
-        app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links, second_factors))
+        app.include_router(get_sign_in_link_router(auth, mailer, sign_in_links, second_factors, inbox_proof))
+    holders = HolderProof(auth)
+    app.include_router(get_proofing_router(auth, holders))
     app.include_router(get_discovery_router(auth.strategy.keys, settings.issuer, settings.base_url))
-    providers = build_providers(settings)
     app.include_router(get_providers_router(providers))
     if providers:  # nothing configured: no provider routes at all
-        app.include_router(get_oauth_router(auth, providers, mailer, second_factors))
+        app.include_router(
+            get_oauth_router(auth, providers, mailer, second_factors, confirmation, inbox_proof)
+        )
         app.include_router(get_linked_accounts_router(auth, providers, mailer))
     access = AccountAccess(confirmation.confirmed_session, CONFIRMATION_RESPONSES, auth.cookies.clear)
     app.include_router(get_users_router(auth.fastapi_users, settings, limiter, access, email_changes))
-    app.include_router(get_email_change_router(auth.fastapi_users, email_changes, settings, limiter))
+    app.include_router(
+        get_email_change_router(
+            auth.fastapi_users,
+            email_changes,
+            settings,
+            limiter,
+            auth.fastapi_users.authenticator.authenticate,
+            holders.require,
+        )
+    )
     app.include_router(get_activity_router(auth))
     if outbox is not None and settings.is_development:
         app.include_router(get_outbox_router(outbox))

@@ -1,9 +1,8 @@
 """Security headers on every response, built with the `secure` library.
 
-Auth routes and the pages that carry a token in their URL (`/verify`, `/reset-password`,
-`/sign-in/link`, `/sign-in/mfa`) send `Referrer-Policy: no-referrer`; everything else
-`strict-origin-when-cross-origin`. HSTS is sent when cookies are Secure (browsers ignore it over
-plain HTTP).
+Auth routes and the pages that carry a token in their URL (`TOKEN_PAGES`, core/token_pages.py)
+send `Referrer-Policy: no-referrer`; everything else `strict-origin-when-cross-origin`. HSTS is
+sent when cookies are Secure (browsers ignore it over plain HTTP).
 """
 
 from collections.abc import Mapping
@@ -18,7 +17,9 @@ from secure import (
     XFrameOptions,
 )
 
-NO_REFERRER_PREFIXES = ("/auth", "/verify", "/reset-password", "/sign-in/link", "/sign-in/mfa")
+from backend.core.token_pages import TOKEN_PAGES
+
+NO_REFERRER_PREFIXES = ("/auth", *TOKEN_PAGES)
 
 
 def _headers(referrer: ReferrerPolicy, hsts: bool) -> list[tuple[bytes, bytes]]:

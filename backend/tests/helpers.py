@@ -31,6 +31,15 @@ async def signed_up(client: AsyncClient, email: str, password: str = PASSWORD) -
     return await login(client, email, password)
 
 
+async def verified_sign_up(client: AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Register, log in and open the verification link in this browser (signed in, as the mail
+    says): a person who proved their address. The token is returned for Bearer use."""
+    token = await signed_up(client, email, password)
+    verified = await client.post("/auth/verify", json={"token": await mailed_token(client, "/verify", email)})
+    assert verified.status_code == 200, verified.text
+    return token
+
+
 async def superuser_client(server: Any, email: str = "root@example.com") -> AsyncClient:
     """A client logged in (cookie) as a new superuser `email`."""
     client = server.client()

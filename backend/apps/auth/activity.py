@@ -61,10 +61,12 @@ EventType = Literal[
     "provider_unlinked",
     "refresh_token_reused",
     "locked_out",
+    "address_verified",
 ]
 # What a failed attempt was: a password at login, a second-factor code, a "confirm it is you"
-# proof, the current password of a password change.
-FailureKind = Literal["password", "second_factor", "confirmation", "current_password"]
+# proof, the current password of a password change, the password that completes a
+# verification or email-change link opened without a session.
+FailureKind = Literal["password", "second_factor", "confirmation", "current_password", "link_password"]
 
 USER_AGENT_MAX = 256
 EXPIRY_INDEX = "expiry"

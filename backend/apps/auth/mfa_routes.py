@@ -5,8 +5,10 @@ factors is in mfa.py.
 a recovery code, or a passkey assertion) start the session a login starts. Wrong codes are failed
 logins: they count on the login's per-account and per-IP counters, toward the same lockout.
 
-Changes need a recent sign-in or confirmation (confirmation.py). Each change is mailed to the
-account's address; removing a factor ends the account's other sessions.
+Changes need a recent sign-in or confirmation (confirmation.py), and adding a factor a verified
+address (proofing.py). Each change is mailed to the account's address. Turning the authenticator
+app on ends the account's other sessions (people turn it on because they fear someone else is
+in), and so does removing a factor; new recovery codes end them unless asked not to.
 """
 
 from typing import Annotated
@@ -28,6 +30,7 @@ from backend.apps.auth.mfa import (
     SecondFactors,
     TotpSetup,
 )
+from backend.apps.auth.proofing import PROVED_ADDRESS_RESPONSES, proved_address
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
@@ -48,6 +51,13 @@ class RecoveryCodes(BaseModel):
     recovery_codes: list[str] = Field(
         description="shown this once; each works once. [] when the account's codes are unchanged"
     )
+    other_sessions_ended: int = Field(0, description="how many of my other sessions were signed out")
+
+
+class NewRecoveryCodes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    end_other_sessions: bool = Field(True, description="sign out my other sessions too")
 
 
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND)  # as FastAPI Users answers for /users/{id}
@@ -59,6 +69,10 @@ def get_mfa_router(
     settings, limiter = auth.settings, auth.limiter
     CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
     ConfirmedSession = Annotated[CurrentSession, Depends(confirmation.confirmed_session)]
+    # Adding a way in: a proved address first, then a fresh confirmation.
+    ProvedSession = Annotated[
+        CurrentSession, Depends(proved_address(confirmation.confirmed_session, auth.current_session))
+    ]
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
     router = APIRouter(prefix="/auth/mfa", tags=["auth"])
 
@@ -69,10 +83,10 @@ def get_mfa_router(
     @router.post(
         "/totp/setup",
         response_model=TotpSetup,
-        responses={**CONFIRMATION_RESPONSES, 409: {"description": "TOTP_ALREADY_ENABLED"}},
+        responses={**PROVED_ADDRESS_RESPONSES, 409: {"description": "TOTP_ALREADY_ENABLED"}},
         summary="Start setting up an authenticator app",
     )
-    async def setup_totp(current: ConfirmedSession) -> TotpSetup:
+    async def setup_totp(current: ProvedSession) -> TotpSetup:
         """A new secret, pending for 10 minutes until confirmed: scan the QR code or type the
         secret into the app."""
         return await factors.start_totp(current.user)
@@ -81,23 +95,24 @@ def get_mfa_router(
         "/totp/confirm",
         response_model=RecoveryCodes,
         responses={
-            **CONFIRMATION_RESPONSES,
+            **PROVED_ADDRESS_RESPONSES,
             400: {"description": "MFA_CODE_INVALID"},
             409: {"description": "TOTP_SETUP_NOT_STARTED: none pending, or it expired"},
         },
         summary="Turn on two-step sign-in with the authenticator app",
     )
-    async def confirm_totp(body: TotpConfirm, current: ConfirmedSession, request: Request) -> RecoveryCodes:
+    async def confirm_totp(body: TotpConfirm, current: ProvedSession, request: Request) -> RecoveryCodes:
         """Switch TOTP on with a code from the app; when it is the account's first second factor,
-        the answer holds the recovery codes, once."""
+        the answer holds the recovery codes, once. Every other session of mine ends."""
         codes = await factors.confirm_totp(current.user.id, body.code)
         await security_log.record(current.user.id, "second_factor_added", request, factor="totp")
+        ended = await end_others(current, "two-step sign-in turned on", request)
         await mailer.send_security_notice(
             current.user,
             "Two-step sign-in was turned on",
-            "Signing in now also asks for a code from your authenticator app.",
+            "Signing in now also asks for a code from your authenticator app. " + signed_out(ended),
         )
-        return RecoveryCodes(recovery_codes=codes)
+        return RecoveryCodes(recovery_codes=codes, other_sessions_ended=ended)
 
     @router.delete(
         "/totp",
@@ -123,17 +138,25 @@ def get_mfa_router(
     @router.post(
         "/recovery-codes",
         response_model=RecoveryCodes,
-        responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
+        responses={**PROVED_ADDRESS_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
         summary="New recovery codes",
     )
-    async def regenerate_recovery_codes(current: ConfirmedSession, request: Request) -> RecoveryCodes:
-        """Ten new recovery codes, shown this once; the old ones stop working."""
+    async def regenerate_recovery_codes(
+        current: ProvedSession, request: Request, body: NewRecoveryCodes | None = None
+    ) -> RecoveryCodes:
+        """Ten new recovery codes, shown this once; the old ones stop working. My other sessions
+        end too, unless `end_other_sessions` is false."""
         codes = await factors.regenerate_recovery_codes(current.user.id)
         await security_log.record(current.user.id, "recovery_codes_regenerated", request)
+        ended = 0
+        if body is None or body.end_other_sessions:
+            ended = await end_others(current, "new recovery codes", request)
         await mailer.send_security_notice(
-            current.user, "New recovery codes were made", "Your previous recovery codes no longer work."
+            current.user,
+            "New recovery codes were made",
+            "Your previous recovery codes no longer work. " + signed_out(ended),
         )
-        return RecoveryCodes(recovery_codes=codes)
+        return RecoveryCodes(recovery_codes=codes, other_sessions_ended=ended)
 
     @router.post(
         "/verify",
@@ -180,7 +203,17 @@ def get_mfa_router(
             )
         return BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
 
+    async def end_others(current: CurrentSession, reason: str, request: Request) -> int:
+        return await auth.sessions.end_all(current.user.id, reason, keep=current.session_id, request=request)
+
     return router
+
+
+def signed_out(sessions: int) -> str:
+    """The notice mail's words for the other sessions a change ended."""
+    if not sessions:
+        return "You had no other session signed in."
+    return f"Your {sessions} other session{'s were' if sessions != 1 else ' was'} signed out."
 
 
 def get_mfa_admin_router(auth: Auth, factors: SecondFactors, mailer: AccountMailer) -> APIRouter:

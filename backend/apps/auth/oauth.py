@@ -2,7 +2,8 @@
 
 The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect Core 1.0):
 
-1. `GET /auth/oauth/{provider}/authorize` (a link on the login page) or, for a signed-in user,
+1. `GET /auth/oauth/{provider}/authorize` (a link on the login page) or, for a signed-in user
+   whose address is verified and who signed in or confirmed it is them in the last few minutes,
    `POST /auth/oauth/{provider}/link` (CSRF-protected, so no other site can make someone link
    an account of its choosing) starts a flow: fresh `state`, `nonce` and PKCE verifier go into
    the `FARM_oauth` cookie (HttpOnly, SameSite=Lax, 10 minutes, signed so it cannot be forged),
@@ -13,11 +14,17 @@ The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect C
    - an identity linked before signs its account in;
    - a new identity whose email no account uses creates an account (verified when the provider
      vouches for the address; no usable password until the person sets one by reset);
-   - a new identity whose email an account already uses is linked only when the provider
-     vouches for the address AND the account's address is verified; otherwise the sign-in is
-     refused: someone who merely controls that address at some provider must not take over an
-     account (FastAPI Users' `associate_by_email` would);
-   - for a link flow, the identity is linked to the signed-in user unless another account has it.
+   - a new identity whose email an account already uses never merges into it by itself
+     (FastAPI Users' `associate_by_email` would). Into a verified account it is refused with
+     LINK_FROM_ACCOUNT_PAGE: the person signs in the way they did so far, then links it from the
+     account page (log in, then link, as GitHub and Auth0 do), so nobody without the account's
+     credential gets in and nobody with it is locked out. An unverified account's address was
+     never proved, so the account may be a stranger's: a provider that vouches for the address
+     proves the inbox, and the account becomes its owner's alone, everything its maker set up
+     removed (proofing.py), before the identity is linked; a provider that does not vouch gets
+     ACCOUNT_EXISTS;
+   - for a link flow, the identity is linked to the signed-in user unless another account has it
+     or the user's address is not verified (VERIFICATION_REQUIRED).
    A sign-in ends in the same session a password login starts (cookies, refresh token) and a
    redirect to the app, which restores it through the refresh cookie; for an account with a
    second factor, in a redirect to `/sign-in/mfa?ticket=...&methods=...` instead (see mfa.py).
@@ -45,15 +52,18 @@ from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.activity import security_log
-from backend.apps.auth.backend import Auth
+from backend.apps.auth.backend import Auth, CurrentSession
+from backend.apps.auth.confirmation import Confirmation
 from backend.apps.auth.linked_accounts import OAuthAccount
 from backend.apps.auth.mfa import SecondFactors
+from backend.apps.auth.proofing import PROVED_ADDRESS_RESPONSES, InboxProof, proved_address
 from backend.apps.auth.providers import Identity, Provider, ProviderError
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
+from backend.core.token_pages import token_link
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +159,21 @@ def get_providers_router(providers: dict[str, Provider]) -> APIRouter:
 
 
 def get_oauth_router(
-    auth: Auth, providers: dict[str, Provider], mailer: AccountMailer, factors: SecondFactors
+    auth: Auth,
+    providers: dict[str, Provider],
+    mailer: AccountMailer,
+    factors: SecondFactors,
+    confirmation: Confirmation,
+    proof: InboxProof,
 ) -> APIRouter:
     settings = auth.settings
     cookie = FlowCookie(settings.jwt_secret, settings.cookie_secure)
     router = APIRouter(prefix="/auth/oauth", tags=["auth"])
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
-    CurrentUser = Annotated[User, Depends(auth.current_active_user)]
+    # Linking adds a way in: the same fresh confirmation as adding a passkey, on a proved address.
+    ProvedSession = Annotated[
+        CurrentSession, Depends(proved_address(confirmation.confirmed_session, auth.current_session))
+    ]
 
     def provider_named(name: str) -> Provider:
         if name not in providers:
@@ -202,12 +220,18 @@ def get_oauth_router(
             )
         return response
 
-    @router.post("/{provider}/link", response_model=AuthorizationURL, summary="Link a provider to my account")
-    async def link(provider: str, user: CurrentUser, response: Response) -> AuthorizationURL:
-        """Start linking `provider` to the signed-in account: open the returned URL in the browser."""
+    @router.post(
+        "/{provider}/link",
+        response_model=AuthorizationURL,
+        responses=PROVED_ADDRESS_RESPONSES,
+        summary="Link a provider to my account",
+    )
+    async def link(provider: str, current: ProvedSession, response: Response) -> AuthorizationURL:
+        """Start linking `provider` to the signed-in account: open the returned URL in the browser.
+        Needs a verified address and a recent sign-in or confirmation."""
         chosen = provider_named(provider)
         try:
-            return AuthorizationURL(authorization_url=await start(chosen, response, str(user.id)))
+            return AuthorizationURL(authorization_url=await start(chosen, response, str(current.user.id)))
         except ProviderError as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -268,8 +292,9 @@ def get_oauth_router(
                 user = await account_for(chosen, identity, user_manager, request)
                 method = f"provider:{chosen.name}"
                 if challenge := await factors.challenge(user, method):  # no session until the second factor
-                    target = app_url(
-                        "/sign-in/mfa", ticket=challenge.ticket, methods=",".join(challenge.methods)
+                    methods = ",".join(challenge.methods)
+                    target = token_link(
+                        settings.base_url, "/sign-in/mfa", ticket=challenge.ticket, methods=methods
                     )
                     response = RedirectResponse(target, status.HTTP_302_FOUND)
                 else:
@@ -302,15 +327,19 @@ def get_oauth_router(
             if not user.is_verified:  # the provider did not vouch for it: ask, as registration does
                 await user_manager.request_verify(user, None)
             return usable(user)
-        # An account already has this address: only the provider's word AND the account's own
-        # proof of the address together may join them; anything less is how accounts get taken.
-        if not (identity.email_verified and user.is_verified):
-            raise SignInRefused("ACCOUNT_EXISTS")
-        if (await factors.status(user.id)).methods:
-            # A link made here would outlive a second step never finished: accounts with a second
-            # factor link providers from the account page, signed in with both factors.
+        if user.is_verified:
+            # Never merged by itself: signed in the way it was so far, it links from the account page.
             raise SignInRefused("LINK_FROM_ACCOUNT_PAGE")
-        await add_link(usable(user), provider, identity, request, notify=True)
+        # Never proved: a provider's word on the address is proof from its inbox, and makes the
+        # account its owner's alone; without that word, this is nobody's proof of anything.
+        if not identity.email_verified:
+            raise SignInRefused("ACCOUNT_EXISTS")
+        if not user.is_active:
+            raise SignInRefused("ACCOUNT_INACTIVE")
+        if not await proof.claim(user_manager, user, f"provider:{provider.name}", request):
+            raise SignInRefused("LINK_FROM_ACCOUNT_PAGE")  # proved (or deactivated) a moment ago
+        user = usable(await user_manager.get(user.id))
+        await add_link(user, provider, identity, request, notify=False)  # the mail told of it
         return user
 
     def usable(user: User) -> User:
@@ -362,6 +391,8 @@ def get_oauth_router(
         user = await User.get(user_id)
         if user is None or not user.is_active:
             raise SignInRefused("ACCOUNT_INACTIVE")
+        if not user.is_verified:  # its address became unproved since the link started (rule 1)
+            raise SignInRefused("VERIFICATION_REQUIRED")
         linked = await OAuthAccount.find_one({"provider": provider.name, "subject": identity.subject})
         if linked is not None:
             if linked.user_id != user.id:

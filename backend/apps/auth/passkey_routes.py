@@ -2,9 +2,11 @@
 
 Signing in with a passkey alone (`/sign-in`) needs no password and no second step: a passkey with
 user verification is two factors in itself (something held, and a PIN or biometric). Adding a
-passkey needs a recent sign-in or confirmation (confirmation.py) when the options are asked for;
-the challenge they carry binds the registration to that user for 5 minutes. Removing one needs
-it too, ends the account's other sessions, and each change is mailed to the account's address.
+passkey needs a verified address (proofing.py) and a recent sign-in or confirmation
+(confirmation.py) when the options are asked for; the challenge they carry binds the
+registration to that user for 5 minutes. The account's first passkey ends its other sessions;
+a later one does too unless asked not to. Removing one needs a recent confirmation, ends the
+account's other sessions, and each change is mailed to the account's address.
 """
 
 from typing import Annotated, Literal
@@ -18,6 +20,7 @@ from backend.apps.auth.activity import security_log
 from backend.apps.auth.backend import Auth, CurrentSession, unauthorized
 from backend.apps.auth.confirmation import CONFIRMATION_RESPONSES, Confirmation
 from backend.apps.auth.mfa import TICKET_INVALID, SecondFactors
+from backend.apps.auth.mfa_routes import signed_out
 from backend.apps.auth.passkeys import (
     PASSKEY_INVALID,
     AuthenticationResponse,
@@ -26,6 +29,7 @@ from backend.apps.auth.passkeys import (
     Passkeys,
     RegistrationResponse,
 )
+from backend.apps.auth.proofing import PROVED_ADDRESS_RESPONSES, proved_address
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User
@@ -56,6 +60,9 @@ class NewPasskey(BaseModel):
 
     name: Name
     credential: RegistrationResponse
+    end_other_sessions: bool = Field(
+        True, description="sign out my other sessions too (always, for the account's first passkey)"
+    )
 
 
 class PasskeyRename(BaseModel):
@@ -69,6 +76,7 @@ class PasskeyAdded(BaseModel):
     recovery_codes: list[str] = Field(
         description="when this is the account's first second factor: its recovery codes, shown once"
     )
+    other_sessions_ended: int = Field(description="how many of my other sessions were signed out")
 
 
 # Each options request stores a challenge: bound how many one address can make.
@@ -89,6 +97,12 @@ def get_passkey_router(
     CurrentSessionDep = Annotated[CurrentSession, Depends(auth.current_session)]
     MaybeSession = Annotated[CurrentSession | None, Depends(auth.fastapi_users.authenticator.authenticate)]
     ConfirmedSession = Annotated[CurrentSession, Depends(confirmation.confirmed_session)]
+    ProvedConfirmed = Annotated[
+        CurrentSession, Depends(proved_address(confirmation.confirmed_session, auth.current_session))
+    ]
+    ProvedSession = Annotated[
+        CurrentSession, Depends(proved_address(auth.current_session, auth.current_session))
+    ]
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
     router = APIRouter(prefix="/auth/passkeys", tags=["auth"])
 
@@ -157,12 +171,12 @@ def get_passkey_router(
     @router.post(
         "/registration-options",
         responses={
-            **CONFIRMATION_RESPONSES,
+            **PROVED_ADDRESS_RESPONSES,
             409: {"description": "PASSKEYS_UNAVAILABLE or TOO_MANY_PASSKEYS"},
         },
         summary="Options for navigator.credentials.create()",
     )
-    async def registration_options(current: ConfirmedSession) -> dict:
+    async def registration_options(current: ProvedConfirmed) -> dict:
         """PublicKeyCredentialCreationOptionsJSON for a new passkey of mine (the challenge works
         once, for 5 minutes): give them to `startRegistration()` of @simplewebauthn/browser."""
         return await passkeys.registration_options(current.user)
@@ -171,22 +185,33 @@ def get_passkey_router(
         "",
         response_model=PasskeyAdded,
         status_code=status.HTTP_201_CREATED,
-        responses={400: {"description": "PASSKEY_INVALID"}, **UNAVAILABLE},
+        responses={
+            400: {"description": "PASSKEY_INVALID"},
+            403: {"description": "VERIFICATION_REQUIRED: the account's address is not verified yet"},
+            **UNAVAILABLE,
+        },
         summary="Add a passkey",
     )
-    async def add_passkey(body: NewPasskey, current: CurrentSessionDep, request: Request) -> PasskeyAdded:
-        """`startRegistration()`'s answer to the options of `/registration-options`, and a name."""
+    async def add_passkey(body: NewPasskey, current: ProvedSession, request: Request) -> PasskeyAdded:
+        """`startRegistration()`'s answer to the options of `/registration-options`, and a name.
+        My other sessions end: always with my first passkey, else unless `end_other_sessions`
+        is false."""
         passkey = await passkeys.register(current.user, body.name, body.credential)
         codes = await factors.passkey_added(current.user.id)
         await security_log.record(
             current.user.id, "passkey_added", request, passkey_id=passkey.id, name=passkey.name
         )
+        ended = 0
+        if body.end_other_sessions or await passkeys.count(current.user.id) == 1:
+            ended = await auth.sessions.end_all(
+                current.user.id, "passkey added", keep=current.session_id, request=request
+            )
         await mailer.send_security_notice(
             current.user,
             "A passkey was added",
-            f"The passkey \u201c{passkey.name}\u201d can now sign in to your account.",
+            f"The passkey \u201c{passkey.name}\u201d can now sign in to your account. " + signed_out(ended),
         )
-        return PasskeyAdded(passkey=read(passkey), recovery_codes=codes)
+        return PasskeyAdded(passkey=read(passkey), recovery_codes=codes, other_sessions_ended=ended)
 
     @router.patch(
         "/{passkey_id}",

@@ -227,9 +227,9 @@ class Sessions:
         *,
         event: EventType = "session_ended",
         request: Request | None = None,
-    ) -> None:
+    ) -> int:
         """End every session of `user_id`, except `keep` when given; when that ended any, one
-        `event` in the account's security log, from `request`, says how many."""
+        `event` in the account's security log, from `request`, says how many. How many ended."""
         await _users().update_one({"_id": user_id}, {"$set": {"session_ids": [keep] if keep else []}})
         query: dict[str, object] = {"user_id": user_id, "revoked_at": None}
         if keep:
@@ -239,6 +239,7 @@ class Sessions:
         )
         if ended.modified_count:
             await security_log.record(user_id, event, request, reason=reason, sessions=ended.modified_count)
+        return ended.modified_count
 
     async def confirm(self, session_id: str) -> None:
         await _sessions().update_one({"_id": session_id}, {"$set": {"confirmed_at": utcnow()}})

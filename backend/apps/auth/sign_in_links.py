@@ -8,18 +8,20 @@ links that ran out.
 
 `POST /auth/sign-in-link/consume` claims the link with one atomic `find_one_and_delete`, so two
 workers racing on one token start exactly one session, then starts a session exactly as a
-password login does. Opening the link proves the address, so it is marked verified. A link is
-for the address it was mailed to: once the account's email changes, its older links are refused.
+password login does. Opening the link proves the address: on an account whose address was not
+proved yet, that makes the person with the inbox the only one in it (proofing.py: whoever made
+the account keeps nothing). A link is for the address it was mailed to: once the account's email
+changes, its older links are refused.
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from beanie import Document, PydanticObjectId
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 from fastapi_users.authentication.transport.bearer import BearerResponse
 from pydantic import EmailStr
-from pymongo import IndexModel, ReturnDocument
+from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from backend.apps.auth.backend import Auth
@@ -32,6 +34,9 @@ from backend.config import Settings
 from backend.core.clock import utcnow
 from backend.core.crypto import new_secret, token_hash
 from backend.core.ratelimit import client_ip
+
+if TYPE_CHECKING:  # proofing.py removes sign-in links, so it imports this module
+    from backend.apps.auth.proofing import InboxProof
 
 SIGN_IN_LINK_INVALID = "SIGN_IN_LINK_INVALID"
 
@@ -68,18 +73,16 @@ class SignInLinks:
         return token
 
     async def consume(self, token: str) -> User | None:
-        """The user `token` signs in, with their address now verified; None for a bad, expired or
-        used token, or an account that is gone, inactive or no longer at the mailed address.
+        """The user `token` signs in; None for a bad, expired or used token, or an account that is
+        gone, inactive or no longer at the mailed address.
 
         The token is spent whatever follows: one atomic delete decides which request had it.
         """
         link = await _links().find_one_and_delete({"_id": token_hash(token), "expires_at": {"$gt": utcnow()}})
         if link is None:
             return None
-        owner = await User.get_pymongo_collection().find_one_and_update(
-            {"_id": link["user_id"], "email": link["email"], "is_active": True},
-            {"$set": {"is_verified": True}},
-            return_document=ReturnDocument.AFTER,
+        owner = await User.get_pymongo_collection().find_one(
+            {"_id": link["user_id"], "email": link["email"], "is_active": True}
         )
         return User.model_validate(owner) if owner is not None else None
 
@@ -93,7 +96,7 @@ def _links() -> AsyncCollection[dict[str, Any]]:
 
 
 def get_sign_in_link_router(
-    auth: Auth, mailer: AccountMailer, links: SignInLinks, factors: SecondFactors
+    auth: Auth, mailer: AccountMailer, links: SignInLinks, factors: SecondFactors, proof: "InboxProof"
 ) -> APIRouter:
     settings, limiter = auth.settings, auth.limiter
     UserManagerDep = Annotated[UserManager, Depends(auth.get_user_manager)]
@@ -140,7 +143,9 @@ def get_sign_in_link_router(
         user_manager: UserManagerDep,
     ) -> BearerResponse:
         """Sign in with the token of a mailed link: the access token in the body and in cookies,
-        as a password login answers. The link works once; the address counts as verified.
+        as a password login answers. The link works once; the address counts as verified, and on
+        an account whose address was not verified until now, everything anyone had set up (the
+        password, sessions, passkeys, providers...) is removed and the owner mailed what went.
         An account with a second factor gets 401 MFA_REQUIRED, as from a password login."""
         auth.origins.require(request)
         ip = client_ip(request)
@@ -150,6 +155,8 @@ def get_sign_in_link_router(
         if user is None:
             await limiter.hit("sign-in-link-consume:ip", ip, settings.rate_limit_login_ip)
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=SIGN_IN_LINK_INVALID)
+        if await proof.claim(user_manager, user, "sign_in_link", request):
+            user = await user_manager.get(user.id)  # proved now, and nobody else's any more
         if challenge := await factors.challenge(user, "sign_in_link"):
             raise SecondFactorRequired(challenge)
         access_token = await auth.sign_in(user, request, response, "sign_in_link")

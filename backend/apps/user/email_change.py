@@ -11,7 +11,10 @@ links stop working.
 Storage (`email_changes`, one document per account, `_id` = the user's id): each link's token is
 256 random bits, kept only as SHA-256; a TTL index removes changes that ran out.
 
-`POST /auth/email-change/confirm` needs no session: the link may open in another browser. It
+`POST /auth/email-change/confirm` completes only for the holder of the account (the auth app's
+proofing.py): a request signed in to it, or one that brings its password (the link may open in
+another browser). Whoever holds the new inbox but not the account cannot move an account that
+is not theirs to their address, nor be made the owner of one they never chose. It then
 claims the change with one `find_one_and_delete`, so a link works once, then moves the account
 with one conditional update that holds only while the account is active and still at the address
 the change was asked from. The unique index on users.email decides whether the new address is
@@ -20,6 +23,7 @@ check and the write, across workers. The new address counts as verified (opening
 it), and the old one is told.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
@@ -32,8 +36,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from backend.apps.user.emails import AccountMailer
-from backend.apps.user.manager import RecordEvent
-from backend.apps.user.models import NoPassword, User, UserRead
+from backend.apps.user.manager import RecordEvent, UserManager
+from backend.apps.user.models import NoPassword, User, UserRead, verified_now
 from backend.config import Settings
 from backend.core.clock import utcnow
 from backend.core.crypto import new_secret, token_hash
@@ -104,6 +108,17 @@ class EmailChangeToken(BaseModel):
     token: str = Field(max_length=256, description="from the mailed link")
 
 
+class EmailChangeConfirm(EmailChangeToken):
+    password: str | None = Field(
+        None, max_length=1024, description="the account's, when the request is not signed in to it"
+    )
+
+
+# (user, the request's session or None, a password or None, request, manager) -> how the request
+# showed it holds the account; raises a refusal otherwise (the auth app's HolderProof.require).
+HolderCheck = Callable[..., Awaitable[str]]
+
+
 class EmailChanges:
     """Pending address changes: asked for, confirmed, cancelled, forgotten with their user."""
 
@@ -145,6 +160,14 @@ class EmailChanges:
         )
         return EmailChangeAccepted(new_email=new_email, expires_at=expires_at)
 
+    async def requester(self, token: str) -> User | None:
+        """The account that asked for the change `token` confirms, if the token is live (nothing
+        is spent)."""
+        change = await _changes().find_one(
+            {"confirm_hash": token_hash(token), "expires_at": {"$gt": utcnow()}}, projection={"_id": 1}
+        )
+        return await User.get(change["_id"]) if change else None
+
     async def pending(self, user: User) -> PendingEmailChange | None:
         found = await _changes().find_one(
             {"_id": user.id, "old_email": user.email, "expires_at": {"$gt": utcnow()}}
@@ -167,7 +190,7 @@ class EmailChanges:
         try:
             document = await _users().find_one_and_update(
                 {"_id": change["_id"], "email": old_email, "is_active": True},
-                {"$set": {"email": new_email, "is_verified": True}},
+                {"$set": {"email": new_email, **verified_now()}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # the unique email index: someone else's address by now
@@ -223,10 +246,15 @@ def get_email_change_router(
     changes: EmailChanges,
     settings: Settings,
     limiter: RateLimiter,
+    maybe_session: Callable[..., Any],
+    prove_holder: HolderCheck,
 ) -> APIRouter:
     """My pending change, and the routes of the two mailed links. (PATCH /users/me, which asks
-    for a change, is in routers.py.)"""
+    for a change, is in routers.py.) `maybe_session` is a dependency giving the request's session
+    (anything with `.user`) or None; `prove_holder` decides whether the request holds an account."""
     CurrentUser = Annotated[User, Depends(users.current_user(active=True))]
+    MaybeSession = Annotated[Any, Depends(maybe_session)]
+    UserManagerDep = Annotated[UserManager, Depends(users.get_user_manager)]
     router = APIRouter()
     invalid_or_limited: dict[int | str, dict[str, Any]] = {
         400: {"description": "EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled"},
@@ -253,16 +281,30 @@ def get_email_change_router(
         response_model=UserRead,
         responses={
             **invalid_or_limited,
+            400: {
+                "description": "EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled; "
+                "ACCOUNT_PROOF_INVALID: a wrong password (counted as a failed login)"
+            },
+            403: {
+                "description": "ACCOUNT_PROOF_REQUIRED: not signed in to the account, and no `password` "
+                '(the detail\'s `methods`: `["password"]`, or `[]`: sign in first)'
+            },
             409: {"description": "EMAIL_TAKEN: another account took the address meanwhile"},
         },
         tags=["auth"],
     )
-    async def confirm_email_change(body: EmailChangeToken, request: Request) -> UserRead:
+    async def confirm_email_change(
+        body: EmailChangeConfirm, current: MaybeSession, request: Request, manager: UserManagerDep
+    ) -> UserRead:
         """Open the link mailed to the new address: the account moves there, verified. Works once,
-        within 24 hours, and needs no session."""
+        within 24 hours, signed in to the account or with its `password`."""
         ip = client_ip(request)
         # Checked before the link is spent: a locked-out address burns nobody's link.
         await limiter.check(BAD_LINK_RULE, ip, settings.rate_limit_login_ip)
+        requester = await changes.requester(body.token)
+        if requester is None:
+            await refuse(ip)
+        await prove_holder(requester, current, body.password, request, manager)
         user = await changes.confirm(body.token, request)
         if user is None:
             await refuse(ip)

@@ -1,16 +1,18 @@
 """Account email: what is sent, composed from templates (HTML and plain text).
 
 Links start with `PUBLIC_URL` and point at the frontend's routes (`/verify?token=...`,
-`/reset-password?token=...`, `/sign-in/link?token=...`, `/email-change/confirm?token=...` and
-`/email-change/cancel?token=...`), never at whatever Host a request named. Security notices
-(password changed or reset, address changed, account deleted) carry no token.
+`/verify/not-me?token=...`, `/reset-password?token=...`, `/sign-in/link?token=...`,
+`/email-change/confirm?token=...` and `/email-change/cancel?token=...`), never at whatever Host a
+request named; a link with a token is built by `token_link`, which knows the pages served with
+`Referrer-Policy: no-referrer`. Security notices (password changed or reset, address changed,
+account deleted) carry no token.
 """
 
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -18,6 +20,7 @@ from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
 from backend.core.mail import Letter, OutboxTransport, Postman, SmtpTransport
+from backend.core.token_pages import token_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -34,18 +37,54 @@ class AccountMailer:
             keep_trailing_newline=True,
         )
 
-    async def send_verification(self, user: User, token: str, valid_for_seconds: int) -> None:
-        link = f"{self.base_url}/verify?token={quote(token)}"
-        self._send(user, "Verify your email address", "verify", link=link, hours=valid_for_seconds // 3600)
+    async def send_verification(
+        self,
+        user: User,
+        token: str,
+        valid_for_seconds: int,
+        *,
+        decline_token: str | None = None,
+        deleted_on: datetime | None = None,
+        reminder: bool = False,
+    ) -> None:
+        """The link that proves the address. For an account nobody ever proved, `decline_token`
+        makes the "this wasn't me" link and `deleted_on` says when it goes unless proved;
+        `reminder`: the last mail before then."""
+        subject = "Verify your email address or this account will be deleted" if reminder else None
+        self._send(
+            user,
+            subject or "Verify your email address",
+            "verify",
+            link=self.token_link("/verify", token),
+            decline_link=self.token_link("/verify/not-me", decline_token) if decline_token else None,
+            deleted_on=f"{deleted_on:%Y-%m-%d}" if deleted_on else None,
+            reminder=reminder,
+            hours=valid_for_seconds // 3600,
+        )
 
     async def send_password_reset(self, user: User, token: str, valid_for_seconds: int) -> None:
-        link = f"{self.base_url}/reset-password?token={quote(token)}"
+        link = self.token_link("/reset-password", token)
         self._send(user, "Reset your password", "reset_password", link=link, hours=valid_for_seconds // 3600)
 
     async def send_sign_in_link(self, user: User, token: str, valid_for_seconds: int) -> None:
-        link = f"{self.base_url}/sign-in/link?token={quote(token)}"
+        link = self.token_link("/sign-in/link", token)
         self._send(
             user, "Your sign-in link", "sign_in_link", link=link, valid_for=_duration(valid_for_seconds)
+        )
+
+    async def send_address_proved(
+        self, user: User, via: str, removed: list[str], *, password_cleared: bool
+    ) -> None:
+        """The owner of the address got in (`via` says how) before it was proved: what was
+        removed of whoever held the account until then, and how to set a password."""
+        self._send(
+            user,
+            "Your address is confirmed: only you can sign in now",
+            "address_proved",
+            via=via,
+            removed=removed,
+            password_cleared=password_cleared,
+            forgot_link=f"{self.base_url}/forgot-password",
         )
 
     async def send_password_changed(self, user: User) -> None:
@@ -68,7 +107,7 @@ class AccountMailer:
         self, user: User, new_email: str, token: str, valid_for_seconds: int
     ) -> None:
         """To the new address: the link that makes it the account's."""
-        link = f"{self.base_url}/email-change/confirm?token={quote(token)}"
+        link = self.token_link("/email-change/confirm", token)
         self._send(
             user,
             "Confirm your new email address",
@@ -81,7 +120,7 @@ class AccountMailer:
 
     async def send_email_change_requested(self, user: User, new_email: str, cancel_token: str) -> None:
         """To the current address, at once: the change asked for, and the link that cancels it."""
-        link = f"{self.base_url}/email-change/cancel?token={quote(cancel_token)}"
+        link = self.token_link("/email-change/cancel", cancel_token)
         self._send(
             user,
             "Your email address is being changed",
@@ -106,6 +145,9 @@ class AccountMailer:
 
     async def send_goodbye(self, user: User) -> None:
         self._send(user, "Your account was deleted", "goodbye")
+
+    def token_link(self, page: str, token: str) -> str:
+        return token_link(self.base_url, page, token=token)
 
     def _send(
         self,

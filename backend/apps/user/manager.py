@@ -8,8 +8,10 @@ from anyio import to_thread
 from beanie import PydanticObjectId
 from fastapi import Depends, Request
 from fastapi_users import exceptions, schemas
+from fastapi_users.jwt import decode_jwt
 from fastapi_users.password import PasswordHelperProtocol
 from fastapi_users_db_beanie import ObjectIDIDMixin
+from jwt import PyJWTError
 
 from backend.apps.user.emails import AccountMailer
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase
@@ -20,6 +22,7 @@ from backend.apps.user.passwords import (
     password_problem,
 )
 from backend.apps.user.superusers import KeepOneSuperuserMixin
+from backend.apps.user.unverified import NEVER_PROVED, UnverifiedPolicy
 from backend.config import Settings
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
@@ -29,10 +32,18 @@ UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 EndSessions = Callable[..., Awaitable[object]]  # (user_id, reason, request=None)
 # (user_id, event type, request, **detail): adds to the account's security log; never raises.
 RecordEvent = Callable[..., Awaitable[object]]
+# (manager, user, via, request, *, password_kept) -> whether the account was unproved and the
+# prover is now the only one in it (see the auth app's proofing.py).
+InboxProved = Callable[..., Awaitable[bool]]
 
 
 async def _record_nothing(*args: Any, **kwargs: Any) -> None:
     """For a manager used outside requests (the superuser command): nothing to log."""
+
+
+async def _no_inbox_proof(*args: Any, **kwargs: Any) -> bool:
+    """For a manager used outside requests: it resets nobody's password."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -42,12 +53,14 @@ class AccountHooks:
     `end_sessions(user_id, reason, request=...)` signs the user out everywhere (a reset, a
     deactivation);
     `on_user_deleted` run, in order, after a user is deleted; `record_event` writes to the
-    account's security log.
+    account's security log; `inbox_proved` makes whoever proved an unproved address by
+    resetting its password the only one in the account.
     """
 
     end_sessions: EndSessions
     on_user_deleted: Sequence[UserDeletedHook] = ()
     record_event: RecordEvent = _record_nothing
+    inbox_proved: InboxProved = _no_inbox_proof
 
 
 async def _no_sessions(user_id: PydanticObjectId, reason: str, request: Request | None = None) -> None:
@@ -74,6 +87,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
         self.mailer = mailer
         self.hooks = hooks
+        self.unverified = UnverifiedPolicy(settings)
 
     async def validate_password(self, password: str, user: schemas.UC | User) -> None:
         problem = await to_thread.run_sync(password_problem, password, user.email)
@@ -140,12 +154,67 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
             await self.request_verify(user, request)
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.mailer.send_verification(user, token, self.verification_token_lifetime_seconds)
+        # An account nobody ever proved may be someone else's doing: its owner can refuse it,
+        # and is told when it goes by itself (unverified.py).
+        never = user.never_verified
+        await self.mailer.send_verification(
+            user,
+            token,
+            self.verification_token_lifetime_seconds,
+            decline_token=self.unverified.decline_token(user) if never else None,
+            deleted_on=self.unverified.deletion_date(user) if never else None,
+            reminder=never and user.verify_reminded_at is not None,
+        )
+
+    def verification_claims(self, token: str) -> tuple[PydanticObjectId, str] | None:
+        """The account id and address a verification token names, if it is one of ours."""
+        try:
+            claims = decode_jwt(token, self.verification_token_secret, [self.verification_token_audience])
+            return self.parse_id(claims["sub"]), str(claims["email"])
+        except (PyJWTError, KeyError, TypeError, exceptions.InvalidID):
+            return None
+
+    async def verification_subject(self, token: str) -> User:
+        """The account a verification token names, checked as `verify` checks it (signature,
+        audience, expiry, the address it was mailed to), without verifying anything yet.
+
+        Raises InvalidVerifyToken, or UserAlreadyVerified.
+        """
+        named = self.verification_claims(token)
+        user = await self.user_db.get(named[0]) if named else None
+        if named is None or user is None or user.email != named[1]:
+            raise exceptions.InvalidVerifyToken()
+        if user.is_verified:
+            raise exceptions.UserAlreadyVerified()
+        return user
+
+    async def on_after_verify(self, user: User, request: Request | None = None) -> None:
+        await self.hooks.record_event(user.id, "address_verified", request, via="verification_link")
+
+    async def decline(self, token: str, request: Request | None = None) -> bool:
+        """ "This wasn't me": delete at once the account that `token` (from the mail's decline link,
+        or its verification link: both went to the inbox) names, if its address was never proved
+        and it is not a superuser's. False when there is no such account (any more)."""
+        named = self.unverified.declined(token) or self.verification_claims(token)
+        if named is None:
+            return False
+        user_id, email = named
+        document = await User.get_pymongo_collection().find_one_and_delete(
+            {"_id": user_id, "email": email, **NEVER_PROVED}
+        )
+        if document is None:
+            return False
+        await self.on_after_delete(User.model_validate(document), request)
+        return True
 
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
         await self.mailer.send_password_reset(user, token, self.reset_password_token_lifetime_seconds)
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # A reset proves the inbox. On an account whose address was unproved until now, whoever
+        # held it before is removed, sessions and all, and the owner told (proofing.py).
+        if await self.hooks.inbox_proved(self, user, "password_reset", request, password_kept=True):
+            return
         # `user` as it was before the reset (reset_password passes that one): an account made
         # through a provider had no password until now.
         event = "password_reset" if user.password_set else "password_set"
@@ -211,6 +280,20 @@ def user_manager_dependency(
         )
 
     return get_user_manager
+
+
+def background_user_manager(
+    settings: Settings, mailer: AccountMailer, hooks: AccountHooks, hashing: HashingPool
+) -> Callable[[], UserManager]:
+    """Managers for work outside requests (the sweep of unverified accounts): the same hooks."""
+    helper = argon2_password_helper(settings)
+
+    def make() -> UserManager:
+        return UserManager(
+            UserDatabase(User), helper, settings=settings, mailer=mailer, hooks=hooks, hashing=hashing
+        )
+
+    return make
 
 
 async def ensure_superuser(

@@ -7,7 +7,7 @@ from beanie import Document, PydanticObjectId
 from fastapi_users import exceptions, schemas
 from fastapi_users_db_beanie import BeanieBaseUser, BeanieUserDatabase
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from backend.core.clock import utcnow
@@ -21,14 +21,34 @@ class User(BeanieBaseUser, Document):
     session_ids: list[str] = Field(default_factory=list)
     # False for accounts made by signing in with a provider, until a password is set by reset.
     password_set: bool = True
+    # When the address was last proved (None: never, or before this field existed). An account
+    # never proved is one its address's owner may refuse, and that expires (unverified.py).
+    verified_at: datetime | None = None
+    # When the "verify or this account goes" reminder was mailed (unverified.py).
+    verify_reminded_at: datetime | None = None
 
     @property
     def has_password(self) -> bool:
         """As UserRead shows it."""
         return self.password_set
 
+    @property
+    def never_verified(self) -> bool:
+        """No one has ever proved this account's address: whoever made it may not own it."""
+        return not self.is_verified and self.verified_at is None
+
     class Settings(BeanieBaseUser.Settings):
         name = "users"
+        indexes = [
+            *BeanieBaseUser.Settings.indexes,
+            # Unverified accounts by age, for their reminder and their expiry (unverified.py).
+            IndexModel([("is_verified", ASCENDING), ("created_at", ASCENDING)], name="unverified_by_age"),
+        ]
+
+
+def verified_now() -> dict[str, Any]:
+    """The fields that mark an account's address proved, as of now."""
+    return {"is_verified": True, "verified_at": utcnow()}
 
 
 class UserRead(schemas.BaseUser[PydanticObjectId]):
@@ -92,6 +112,8 @@ class UserDatabase(BeanieUserDatabase[User]):
 
     async def create(self, create_dict: dict[str, Any]) -> User:
         create_dict = {**create_dict, "email": normalize_email(create_dict["email"])}
+        if create_dict.get("is_verified"):
+            create_dict = {**verified_now(), **create_dict}
         try:
             return await super().create(create_dict)
         except DuplicateKeyError:  # lost a race with a concurrent registration
@@ -103,6 +125,8 @@ class UserDatabase(BeanieUserDatabase[User]):
         # re-creates a user deleted meanwhile. A user deleted meanwhile is UserNotExists (404).
         if "email" in update_dict:
             update_dict = {**update_dict, "email": normalize_email(update_dict["email"])}
+        if update_dict.get("is_verified") and not user.is_verified:
+            update_dict = {**update_dict, **verified_now()}
         try:
             document = await User.get_pymongo_collection().find_one_and_update(
                 {"_id": user.id}, {"$set": update_dict}, return_document=ReturnDocument.AFTER

@@ -165,6 +165,8 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
         token = generate_jwt(
             {
                 "sub": str(user.id),
+                # For the address it is mailed to: once the account moves, the link is dead.
+                "email": user.email,
                 "password_fgpt": await self.hash_password(user.hashed_password, slot),
                 "aud": self.reset_password_token_audience,
             },
@@ -180,6 +182,8 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             fingerprint = data["password_fgpt"]
         except (PyJWTError, KeyError, TypeError, exceptions.InvalidID):
             raise exceptions.InvalidResetPasswordToken() from None
+        if data.get("email") != user.email:  # mailed to an address the account has left
+            raise exceptions.InvalidResetPasswordToken()
         # The token carries a hash of the password hash: it dies once the password changes.
         valid, _ = await self.verify_password(user.hashed_password, fingerprint)
         if not valid:

@@ -1,9 +1,10 @@
 """The account routes, FastAPI Users' own mounted at the tutorial's paths behind rate limits.
 
-Register, reset-password, verify and the superusers' user CRUD are FastAPI Users' routers;
+Register, reset-password and the superusers' user CRUD are FastAPI Users' routers;
 forgot-password and request-verify-token are this app's (they answer before any lookup), and so
 are the superusers' user list and my account: reading it, asking to change its address
-(email_change.py) and deleting it. Signing in and out is the auth app's.
+(email_change.py) and deleting it. Signing in and out, and verifying an address (which asks
+who holds the account: the auth app's proofing.py), are the auth app's.
 """
 
 import re
@@ -73,12 +74,6 @@ def get_users_router(
     )
     router.include_router(
         without(users.get_reset_password_router(), "/forgot-password"),
-        prefix="/auth",
-        tags=["auth"],
-        dependencies=account_limits,
-    )
-    router.include_router(
-        without(users.get_verify_router(UserRead), "/request-verify-token"),
         prefix="/auth",
         tags=["auth"],
         dependencies=account_limits,

@@ -42,6 +42,7 @@ from backend.tests.helpers import (
     register,
     signed_up,
     superuser_client,
+    verified_sign_up,
 )
 from backend.tests.oidc import OIDCProvider
 from backend.tests.user.test_mail import Inbox, smtp_settings
@@ -267,7 +268,7 @@ async def test_refresh_token_reuse_is_logged_once(make_server: ServerFactory) ->
 async def test_password_change_and_reset_are_logged(server: Server) -> None:
     email = "passwords@example.com"
     client, other = server.client(), server.client()
-    await signed_up(client, email)
+    await verified_sign_up(client, email)
     await login(other, email)
 
     wrong = await client.post(
@@ -284,6 +285,7 @@ async def test_password_change_and_reset_are_logged(server: Server) -> None:
     events = await logged(email)
     assert types(events) == [
         "sign_in",
+        "address_verified",
         "sign_in",
         "sign_in_failed",
         "password_changed",
@@ -291,10 +293,11 @@ async def test_password_change_and_reset_are_logged(server: Server) -> None:
         "password_reset",
         "session_ended",
     ]
-    assert events[2]["detail"]["kinds"] == {"current_password": 1}
-    assert events[3]["detail"] == {} and events[3]["device"] == "Python script"
-    assert events[4]["detail"] == {"reason": "password changed", "sessions": 1}
-    assert events[6]["detail"] == {"reason": "password reset", "sessions": 1}
+    assert events[1]["detail"] == {"via": "verification_link"}
+    assert events[3]["detail"]["kinds"] == {"current_password": 1}
+    assert events[4]["detail"] == {} and events[4]["device"] == "Python script"
+    assert events[5]["detail"] == {"reason": "password changed", "sessions": 1}
+    assert events[7]["detail"] == {"reason": "password reset", "sessions": 1}
 
 
 # Failed attempts and lockouts
@@ -365,29 +368,30 @@ async def test_second_factor_changes_are_logged(server: Server, clock: Clock) ->
     events = await logged(email)
     assert types(events) == [
         "sign_in",
+        "address_verified",
         "second_factor_added",
         "recovery_codes_regenerated",
         "sign_in",
         "second_factor_removed",
         "session_ended",
     ]
-    assert events[1]["detail"] == {"factor": "totp"} and events[4]["detail"] == {"factor": "totp"}
-    assert events[2]["detail"] == {}
-    assert events[5]["detail"] == {"reason": "second factor removed", "sessions": 1}
+    assert events[2]["detail"] == {"factor": "totp"} and events[5]["detail"] == {"factor": "totp"}
+    assert events[3]["detail"] == {}
+    assert events[6]["detail"] == {"reason": "second factor removed", "sessions": 1}
 
 
 async def test_passkeys_added_and_removed_are_logged(server: Server, clock: Clock) -> None:
     email = "keys@example.com"
     client = server.client()
-    await signed_up(client, email)
+    await verified_sign_up(client, email)
     _, added = await add_passkey(client, "Work laptop")
     passkey_id = added.json()["passkey"]["id"]
 
     assert (await client.delete(f"/auth/passkeys/{passkey_id}")).status_code == 204
 
     events = await logged(email)
-    assert types(events) == ["sign_in", "passkey_added", "passkey_removed"]
-    assert events[1]["detail"] == events[2]["detail"] == {"passkey_id": passkey_id, "name": "Work laptop"}
+    assert types(events) == ["sign_in", "address_verified", "passkey_added", "passkey_removed"]
+    assert events[2]["detail"] == events[3]["detail"] == {"passkey_id": passkey_id, "name": "Work laptop"}
 
 
 async def test_an_administrators_reset_is_logged(server: Server, clock: Clock) -> None:

@@ -30,7 +30,7 @@ from backend.tests.auth.test_mfa import (
 )
 from backend.tests.auth.test_sign_in_links import mailed_link_token
 from backend.tests.conftest import Server, ServerFactory
-from backend.tests.helpers import PASSWORD, mailed_subjects, register, signed_up
+from backend.tests.helpers import PASSWORD, mailed_subjects, register, verified_sign_up
 
 WINDOW = 300  # CONFIRMATION_WINDOW_SECONDS by default
 SETUP_SECONDS = 600  # a TOTP secret set up but not confirmed is good for 10 minutes
@@ -79,7 +79,7 @@ def confirmation_required(response: Response) -> list[str]:
 
 
 async def test_a_fresh_sign_in_changes_without_confirming(client: AsyncClient) -> None:
-    await signed_up(client, "fresh@example.com")
+    await verified_sign_up(client, "fresh@example.com")
 
     status = await client.get("/auth/confirm")
     setup = await client.post("/auth/mfa/totp/setup")
@@ -91,7 +91,7 @@ async def test_a_fresh_sign_in_changes_without_confirming(client: AsyncClient) -
 
 async def test_an_older_session_confirms_with_the_password(server: Server, clock: Clock) -> None:
     client = server.client()
-    await signed_up(client, "old@example.com")
+    await verified_sign_up(client, "old@example.com")
     await age_sessions("old@example.com")
 
     status = await client.get("/auth/confirm")
@@ -181,7 +181,7 @@ async def test_confirming_with_a_passkey(server: Server, clock: Clock) -> None:
 
 async def test_a_passkey_only_account_confirms_with_it(server: Server) -> None:
     client = server.client()
-    await signed_up(client, "passkey-only@example.com")
+    await verified_sign_up(client, "passkey-only@example.com")
     authenticator, added = await add_passkey(client)
     assert len(added.json()["recovery_codes"]) == 10  # the first second factor
     await age_sessions("passkey-only@example.com")
@@ -197,7 +197,7 @@ async def test_a_passkey_only_account_confirms_with_it(server: Server) -> None:
 async def test_an_account_without_a_password_confirms_by_signing_in_again(server: Server) -> None:
     """As an account made through a provider is: no password, no second factor."""
     client = server.client()
-    await signed_up(client, "passwordless@example.com")
+    await verified_sign_up(client, "passwordless@example.com")
     await User.get_pymongo_collection().update_one(
         {"email": "passwordless@example.com"}, {"$set": {"password_set": False}}
     )
@@ -221,7 +221,7 @@ async def test_an_account_without_a_password_confirms_by_signing_in_again(server
 
 
 async def test_a_proof_is_exactly_one_thing(client: AsyncClient) -> None:
-    await signed_up(client, "one-proof@example.com")
+    await verified_sign_up(client, "one-proof@example.com")
 
     answers = [
         await confirm(client),
@@ -254,7 +254,7 @@ async def test_wrong_proofs_count_toward_the_login_lockout(make_server: ServerFa
 async def test_failed_logins_lock_confirming_too(make_server: ServerFactory) -> None:
     async with make_server(rate_limit_login_account="2/15minutes") as server:
         client = server.client()
-        await signed_up(client, "locked@example.com")
+        await verified_sign_up(client, "locked@example.com")
         await age_sessions("locked@example.com")
 
         for _ in range(2):
@@ -265,7 +265,7 @@ async def test_failed_logins_lock_confirming_too(make_server: ServerFactory) -> 
 
 async def test_confirming_moves_the_deadline_forward(server: Server) -> None:
     client = server.client()
-    await signed_up(client, "deadline@example.com")
+    await verified_sign_up(client, "deadline@example.com")
     signed_in = until(await client.get("/auth/confirm"))
     await age_sessions("deadline@example.com", 200)
     aged = until(await client.get("/auth/confirm"))
@@ -288,7 +288,7 @@ async def test_confirming_moves_the_deadline_forward(server: Server) -> None:
 
 async def test_an_unconfirmed_totp_setup_expires(server: Server, clock: Clock) -> None:
     client = server.client()
-    await signed_up(client, "slow@example.com")
+    await verified_sign_up(client, "slow@example.com")
     user = await user_named("slow@example.com")
 
     async def set_up(seconds_ago: int) -> str:
@@ -317,8 +317,11 @@ async def test_the_schema_documents_confirmation(server: Server) -> None:
     for method, path, _ in CHANGES:
         forbidden = paths[path][method.lower()]["responses"]["403"]
         assert "CONFIRMATION_REQUIRED" in forbidden["description"], path
+        # What adds a way in needs a verified address first (proofing.py): either refusal.
+        adds = method == "POST" and path != "/auth/confirm"
+        model = "ProvedAddressRefusal" if adds else "ConfirmationRequiredResponse"
         assert forbidden["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/ConfirmationRequiredResponse"
+            "$ref": f"#/components/schemas/{model}"
         }, path
 
 

@@ -32,8 +32,8 @@ from backend.tests.helpers import (
     mailed_subjects,
     outbox,
     register,
-    signed_up,
     superuser_client,
+    verified_sign_up,
 )
 from backend.tests.oidc import OIDCProvider
 from backend.tests.webauthn_authenticator import SoftAuthenticator
@@ -88,7 +88,7 @@ async def enrol(client: AsyncClient, clock: Clock) -> tuple[str, list[str]]:
 
 async def enrolled(server: Server, clock: Clock, email: str) -> tuple[AsyncClient, str, list[str]]:
     client = server.client()
-    await signed_up(client, email)
+    await verified_sign_up(client, email)
     secret, codes = await enrol(client, clock)
     return client, secret, codes
 
@@ -141,7 +141,7 @@ async def stored_state(email: str) -> dict[str, Any] | None:
 
 async def test_setup_shows_the_secret_once_and_stores_it_encrypted(server: Server, clock: Clock) -> None:
     client = server.client()
-    await signed_up(client, "setup@example.com")
+    await verified_sign_up(client, "setup@example.com")
 
     setup = await client.post("/auth/mfa/totp/setup")
 
@@ -171,7 +171,7 @@ async def test_setup_shows_the_secret_once_and_stores_it_encrypted(server: Serve
 
 async def test_confirming_needs_a_valid_code(server: Server, clock: Clock) -> None:
     client = server.client()
-    await signed_up(client, "confirm@example.com")
+    await verified_sign_up(client, "confirm@example.com")
     not_started = await client.post("/auth/mfa/totp/confirm", json={"code": "123456"})
     assert not_started.status_code == 409 and not_started.json()["detail"]["code"] == "TOTP_SETUP_NOT_STARTED"
     secret = (await client.post("/auth/mfa/totp/setup")).json()["secret"]
@@ -353,7 +353,7 @@ async def test_new_recovery_codes_replace_the_old(server: Server, clock: Clock) 
     await mailed_subjects(client, "regenerate@example.com", "New recovery codes were made")
     # Without a second factor there is nothing to recover.
     plain = server.client()
-    await signed_up(plain, "no-factor@example.com")
+    await verified_sign_up(plain, "no-factor@example.com")
     refused = await plain.post("/auth/mfa/recovery-codes")
     assert refused.status_code == 409 and refused.json()["detail"]["code"] == "MFA_NOT_ENABLED"
 

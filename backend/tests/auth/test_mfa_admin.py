@@ -19,7 +19,7 @@ from backend.tests.auth.test_mfa import (
     verify,
 )
 from backend.tests.conftest import Server
-from backend.tests.helpers import bearer, mailed_subjects, signed_up, superuser_client
+from backend.tests.helpers import bearer, mailed_subjects, superuser_client, verified_sign_up
 
 RESET_SUBJECT = "Your two-step sign-in was reset"
 
@@ -87,7 +87,7 @@ async def test_only_superusers_may(server: Server, clock: Clock) -> None:
     target, _, _ = await enrolled(server, clock, "target@example.com")
     user = await user_named("target@example.com")
     someone = server.client()
-    await signed_up(someone, "someone@example.com")
+    await verified_sign_up(someone, "someone@example.com")
     own = await user_named("someone@example.com")
 
     answers = [

@@ -15,7 +15,15 @@ from backend.apps.user.models import User
 from backend.config import ConfigError, Settings, load_settings
 from backend.core.crypto import derive_secret
 from backend.tests.conftest import TEST_SECRET, Server, ServerFactory
-from backend.tests.helpers import login, mailed_subjects, mailed_token, register, signed_up, superuser_client
+from backend.tests.helpers import (
+    PASSWORD,
+    login,
+    mailed_subjects,
+    mailed_token,
+    signed_up,
+    superuser_client,
+    verified_sign_up,
+)
 from backend.tests.oidc import OIDCProvider
 
 APP = "https://farm.test"
@@ -67,9 +75,9 @@ async def sign_in_with(
     return response.headers["location"]
 
 
-async def verified_account(app: Server, email: str) -> AsyncClient:
+async def verified_account(app: Server, email: str, **client: Any) -> AsyncClient:
     """A local account whose owner verified its address, signed in."""
-    local = app.client()
+    local = app.client(**client)
     await signed_up(local, email)
     await User.get_pymongo_collection().update_one({"email": email}, {"$set": {"is_verified": True}})
     return local
@@ -136,32 +144,37 @@ async def test_a_second_sign_in_reuses_the_account(app: Server, oidc_provider: O
     assert len((await second.get("/auth/sessions")).json()) == 2
 
 
-async def test_an_unverified_local_account_is_not_taken_over(
+async def test_an_unverified_local_account_becomes_the_address_owners_alone(
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account()  # the provider vouches for the address
-    owner = app.client()
-    await register(owner, person.email)  # someone registered it here, never verified it
+    registrant = app.client()
+    await signed_up(registrant, person.email)  # someone registered it here, never verified it
 
-    location = await sign_in_with(app.client(), oidc_provider, person.email, person.password)
+    client = app.client()
+    assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
 
-    assert location.startswith(f"{APP}/sign-in/error?") and error_of(location) == "ACCOUNT_EXISTS"
-    assert (
-        await owner.post("/auth/jwt/login", data={"username": person.email, "password": "x"})
-    ).status_code == 400
-    await login(owner, person.email)  # the local account is untouched
-    assert (await owner.get("/users/me")).json()["is_verified"] is False
+    # The owner of the address is in, and whoever registered it is out (test_account_proofing.py).
+    assert (await client.get("/users/me")).json()["is_verified"] is True
+    assert (await registrant.get("/users/me")).status_code == 401
+    relogin = await app.client().post(
+        "/auth/jwt/login", data={"username": person.email, "password": PASSWORD}
+    )
+    assert relogin.status_code == 400
 
 
 async def test_an_address_the_provider_does_not_vouch_for_links_nothing(
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account(email_verified=False)
-    await verified_account(app, person.email)
+    registrant = app.client()
+    await signed_up(registrant, person.email)
 
     location = await sign_in_with(app.client(), oidc_provider, person.email, person.password)
 
     assert error_of(location) == "ACCOUNT_EXISTS"
+    assert (await registrant.get("/users/me")).json()["is_verified"] is False  # untouched
+    assert await OAuthAccount.find_all().count() == 0
 
 
 async def test_an_address_the_provider_does_not_vouch_for_is_verified_by_mail(
@@ -178,15 +191,22 @@ async def test_an_address_the_provider_does_not_vouch_for_is_verified_by_mail(
     assert (await client.post("/auth/verify", json={"token": token})).json()["is_verified"] is True
 
 
-async def test_a_verified_account_is_linked_when_the_provider_vouches_and_told_so(
+async def test_a_verified_account_is_linked_from_its_account_page_only(
     app: Server, oidc_provider: OIDCProvider
 ) -> None:
     person = oidc_provider.add_account()
     local = await verified_account(app, person.email)
 
+    refused = await sign_in_with(app.client(), oidc_provider, person.email, person.password)
+    assert error_of(refused) == "LINK_FROM_ACCOUNT_PAGE"
+    assert await OAuthAccount.find_all().count() == 0
+
+    # Logged in (it was, a moment ago: no confirmation needed), it links from the account page.
+    started = (await local.post("/auth/oauth/corp/link")).json()["authorization_url"]
+    back = await oidc_provider.authorize(started, email=person.email, password=person.password)
+    assert (await local.get(local_path(back))).headers["location"] == f"{APP}/account?linked=corp"
     client = app.client()
     assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
-
     assert (await client.post("/auth/jwt/refresh")).status_code == 200
     assert (await client.get("/users/me")).json()["id"] == (await local.get("/users/me")).json()["id"]
     linked = (await client.get("/auth/oauth/accounts")).json()
@@ -215,7 +235,7 @@ async def test_an_account_with_a_second_factor_is_not_linked_by_a_provider_sign_
 async def test_link_and_unlink_from_the_account_page(app: Server, oidc_provider: OIDCProvider) -> None:
     person = oidc_provider.add_account()  # another address than the account's: linking is explicit
     client = app.client()
-    await signed_up(client, "linker@example.com")
+    await verified_sign_up(client, "linker@example.com")
 
     started = await client.post("/auth/oauth/corp/link")
     assert started.status_code == 200, started.text
@@ -246,10 +266,10 @@ async def test_link_and_unlink_from_the_account_page(app: Server, oidc_provider:
 
 
 async def test_linking_needs_the_csrf_proof(app: Server) -> None:
-    client = app.client(csrf=False)
-    await signed_up(client, "csrf-link@example.com")
+    client = await verified_account(app, "csrf-link@example.com", csrf=False)
 
-    assert (await client.post("/auth/oauth/corp/link")).status_code == 403
+    refused = await client.post("/auth/oauth/corp/link")
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "CSRF_TOKEN_INVALID"
 
 
 async def test_an_identity_linked_to_another_account_is_not_moved(
@@ -258,7 +278,7 @@ async def test_an_identity_linked_to_another_account_is_not_moved(
     person = oidc_provider.add_account()
     await sign_in_with(app.client(), oidc_provider, person.email, person.password)  # its own account now
     client = app.client()
-    await signed_up(client, "second@example.com")
+    await verified_sign_up(client, "second@example.com")
 
     started = (await client.post("/auth/oauth/corp/link")).json()["authorization_url"]
     back = await oidc_provider.authorize(started, email=person.email, password=person.password)

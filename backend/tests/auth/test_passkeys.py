@@ -18,7 +18,7 @@ from backend.apps.auth.sessions import Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.conftest import Server, ServerFactory
-from backend.tests.helpers import PASSWORD, mailed_subjects, signed_up, superuser_client
+from backend.tests.helpers import PASSWORD, mailed_subjects, superuser_client, verified_sign_up
 from backend.tests.webauthn_authenticator import AuthenticatorRefused, SoftAuthenticator
 
 ORIGIN = "https://farm.test"  # make_server's PUBLIC_URL
@@ -48,7 +48,7 @@ async def add_passkey(client: AsyncClient, authenticator: SoftAuthenticator, nam
 async def with_passkey(server: Server, email: str) -> tuple[AsyncClient, SoftAuthenticator, dict]:
     """A signed-in client of a new account with one passkey, on `authenticator`; the 201 body."""
     client, authenticator = server.client(), SoftAuthenticator(ORIGIN)
-    await signed_up(client, email)
+    await verified_sign_up(client, email)
     return client, authenticator, await add_passkey(client, authenticator)
 
 
@@ -82,7 +82,7 @@ async def make_stale(email: str) -> None:
 
 async def test_adding_a_passkey_gives_recovery_codes_once_and_is_mailed(server: Server) -> None:
     client, authenticator = server.client(), SoftAuthenticator(ORIGIN)
-    await signed_up(client, "ada@example.com")
+    await verified_sign_up(client, "ada@example.com")
 
     made = await client.post("/auth/passkeys/registration-options")  # a fresh sign-in confirms
 
@@ -153,7 +153,7 @@ async def test_list_rename_and_one_passkey_per_device(server: Server) -> None:
     for bad in ["", "x" * 65, "tab\there"]:
         assert (await client.patch(f"/auth/passkeys/{passkey_id}", json={"name": bad})).status_code == 422
     stranger = server.client()
-    await signed_up(stranger, "stranger@example.com")
+    await verified_sign_up(stranger, "stranger@example.com")
     assert (await stranger.patch(f"/auth/passkeys/{passkey_id}", json={"name": "Mine"})).status_code == 404
     assert (await stranger.delete(f"/auth/passkeys/{passkey_id}")).status_code == 404
     assert (await stranger.get("/auth/passkeys")).json() == []
@@ -329,7 +329,7 @@ async def test_a_suspicious_assertion_is_refused(server: Server, attack: str) ->
 @pytest.mark.parametrize("attack", ["phishing", "no_user_verification"])
 async def test_a_suspicious_registration_is_refused(server: Server, attack: str) -> None:
     client, authenticator = server.client(), SoftAuthenticator(ORIGIN)
-    await signed_up(client, "bad-add@example.com")
+    await verified_sign_up(client, "bad-add@example.com")
     creation = (await client.post("/auth/passkeys/registration-options")).json()
     if attack == "phishing":
         authenticator.origin = "https://farm-test.example"
@@ -365,8 +365,8 @@ async def test_another_accounts_passkey_does_not_pass_my_second_step(server: Ser
 
 async def test_a_registration_for_another_accounts_challenge_is_refused(server: Server) -> None:
     victim, attacker = server.client(), server.client()
-    await signed_up(victim, "victim@example.com")
-    await signed_up(attacker, "attacker@example.com")
+    await verified_sign_up(victim, "victim@example.com")
+    await verified_sign_up(attacker, "attacker@example.com")
     authenticator = SoftAuthenticator(ORIGIN)
     credential = authenticator.create((await victim.post("/auth/passkeys/registration-options")).json())
 
@@ -454,7 +454,7 @@ async def test_passkeys_need_a_host_name(
             "passkeys are off" in r.getMessage() and "localhost" in r.getMessage() for r in caplog.records
         )
         client = server.client()
-        await signed_up(client, "ip@example.com")
+        await verified_sign_up(client, "ip@example.com")
         fake = SoftAuthenticator("http://127.0.0.1:8000")
         creation = {"rp": {"id": "127.0.0.1"}, "user": {"id": "AAAA"}, "pubKeyCredParams": [{"alg": -7}]}
         credential = fake.create({**creation, "challenge": "AAAA"})  # made up: refused before any check

@@ -44,8 +44,11 @@ async def ask(client: AsyncClient, email: str) -> Response:
 
 
 async def open_confirm(server: Server, token: str) -> Response:
-    """The confirmation link, opened in a browser with no session."""
-    return await server.client().post("/auth/email-change/confirm", json={"token": token})
+    """The confirmation link, opened in a browser with no session: the account's password
+    completes it (test_account_proofing.py has the rule)."""
+    return await server.client().post(
+        "/auth/email-change/confirm", json={"token": token, "password": PASSWORD}
+    )
 
 
 async def open_cancel(server: Server, token: str) -> Response:

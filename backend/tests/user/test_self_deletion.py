@@ -28,6 +28,7 @@ from backend.tests.helpers import (
     register,
     signed_up,
     superuser_client,
+    verified_sign_up,
 )
 from backend.tests.user.test_mail import Inbox, inbox, smtp_settings  # noqa: F401
 
@@ -60,7 +61,7 @@ async def documents_of(user_id: PydanticObjectId) -> dict[str, int]:
 async def with_something_everywhere(server: Server, clock: Clock, email: str) -> tuple[AsyncClient, Any]:
     """A signed-in account with at least one document in every collection."""
     client = server.client()
-    await signed_up(client, email)  # users, sessions, refresh_tokens
+    await verified_sign_up(client, email)  # users, sessions, refresh_tokens (a proved address binds)
     user = await User.find_one(User.email == email)
     await enrol(client, clock)  # second_factors
     await add_passkey(client)  # passkeys
@@ -151,7 +152,7 @@ async def test_deleting_needs_a_recent_sign_in_or_confirmation(server: Server) -
 
 async def test_a_second_factor_confirms_too(server: Server, clock: Clock) -> None:
     client = server.client()
-    await signed_up(client, "coded@example.com")
+    await verified_sign_up(client, "coded@example.com")
     secret, _ = await enrol(client, clock)
     await age_sessions("coded@example.com")
 

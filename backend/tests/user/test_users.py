@@ -102,6 +102,7 @@ async def test_reset_password_refusals(client: AsyncClient) -> None:
 
 async def test_verify_flow(client: AsyncClient) -> None:
     await register(client, "verify.me@example.com")
+    await login(client, "verify.me@example.com")  # the link opened where the account is signed in
     token = await mailed_token(client, "/verify", "verify.me@example.com")
 
     verified = await client.post("/auth/verify", json={"token": token})
