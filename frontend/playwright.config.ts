@@ -28,8 +28,10 @@ export const IDP_LABEL = "Corp ID";
 export const IDP_PEOPLE = {
   /** Signs up by signing in with Corp ID. */
   newcomer: { sub: "carol", email: "carol@example.com", email_verified: true, name: "Carol Example", password: "carol-dev-password" },
-  /** Has a local account already: Corp ID must not take it over. */
+  /** Has a verified local account already: Corp ID links to it only from the account page. */
   existing: { sub: "alice", email: "alice@example.com", email_verified: true, name: "Alice Example", password: "alice-dev-password" },
+  /** Someone else registered her address here and never confirmed it: Corp ID proves it is hers. */
+  claimer: { sub: "erin", email: "erin@example.com", email_verified: true, name: "Erin Example", password: "erin-dev-password" },
   /** Linked to, then unlinked from, a local account (unverified at the provider, as links need not be). */
   linker: { sub: "bob", email: "bob@example.com", email_verified: false, name: "Bob Unverified", password: "bob-dev-password" },
   /** Says no at the consent page. */

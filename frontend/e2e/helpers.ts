@@ -60,6 +60,23 @@ export async function mailedLink(request: APIRequestContext, email: string, path
 }
 
 /**
+ * Open the verification link mailed to `email` in `page`, signed in to that account: the address
+ * is confirmed with nothing more to type. (Adding a passkey, an authenticator app or a provider
+ * needs a confirmed address.)
+ */
+export async function verifyInThisBrowser(page: Page, request: APIRequestContext, email: string): Promise<void> {
+  await page.goto(await mailedLink(request, email, "/verify"));
+  await expect(page.getByRole("status").filter({ hasText: `${email} is verified` })).toBeVisible();
+}
+
+/** Confirm `email`'s address over the API, with the account's password (no browser). */
+export async function verifyOverApi(request: APIRequestContext, email: string, password = PASSWORD): Promise<void> {
+  const token = new URL(await mailedLink(request, email, "/verify")).searchParams.get("token");
+  const response = await request.post("/auth/verify", { data: { token, password } });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+/**
  * Record, from the first script on, whether the login screen ever showed — to prove a reload
  * restores the session without flashing it.
  */

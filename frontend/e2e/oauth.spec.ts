@@ -2,7 +2,16 @@ import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 
 import { IDP_LABEL, IDP_PEOPLE } from "../playwright.config";
-import { PASSWORD, loginThroughUi, registerOverApi, registerThroughUi, screenshot, uniqueEmail } from "./helpers";
+import {
+  PASSWORD,
+  loginThroughUi,
+  registerOverApi,
+  registerThroughUi,
+  screenshot,
+  uniqueEmail,
+  verifyInThisBrowser,
+  verifyOverApi,
+} from "./helpers";
 
 // Each person at the provider has one job (playwright.config.ts): one backend database serves the
 // whole run, so someone who signed up here once is no newcomer for another test. Each test has a
@@ -71,16 +80,17 @@ test("refusing consent at the provider says so, and leads back to the login page
   await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
 });
 
-test("the provider cannot take over an account that already uses its address", async ({ page, request }) => {
+test("the provider joins an account that already uses its address only from its account page", async ({ page, request }) => {
   const alice = IDP_PEOPLE.existing;
-  // A local account with a password, its address not verified here.
+  // A local account with a password, its address confirmed here.
   await registerOverApi(request, alice.email);
+  await verifyOverApi(request, alice.email);
 
   await page.goto("/login");
   await continueWithProvider(page);
   await signInAtProvider(page, alice, "Allow");
   await expect(page.getByRole("alert")).toHaveText(
-    `An account with this email address already exists. Log in with your password, then link ${IDP_LABEL} from your account page.`,
+    `An account with this email address already exists. Log in to it the way you did before, then link ${IDP_LABEL} from your account page.`,
   );
   // Not signed in to it.
   await page.goto("/account");
@@ -102,12 +112,41 @@ test("the provider cannot take over an account that already uses its address", a
   await expect(page.getByRole("banner")).toContainText(alice.email);
 });
 
-test("link a provider from the account page, then unlink it", async ({ page }) => {
+test("a provider that vouches for the address takes it back from whoever registered it", async ({ page, browser, request }) => {
+  const erin = IDP_PEOPLE.claimer;
+  // Someone else registers Erin's address and stays signed in, never confirming it.
+  const squatter = await (await browser.newContext()).newPage();
+  await registerThroughUi(squatter, erin.email);
+
+  await page.goto("/login");
+  await continueWithProvider(page);
+  await signInAtProvider(page, erin, "Allow");
+  await expect(page.getByRole("heading", { name: "Tasks" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText(erin.email);
+
+  // The squatter's session is over, and the password they chose opens nothing.
+  await squatter.reload();
+  await expect(squatter.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await squatter.getByLabel("Email").fill(erin.email);
+  await squatter.getByLabel("Password").fill(PASSWORD);
+  await squatter.getByRole("button", { name: "Log in" }).click();
+  await expect(squatter.getByRole("alert")).toHaveText("Wrong email or password.");
+  // Erin is told what went, and how to set a password.
+  const letters = (await (await request.get("/dev/outbox", { params: { to: erin.email } })).json()) as Array<{ subject: string }>;
+  expect(letters.map((letter) => letter.subject)).toContain("Your address is confirmed: only you can sign in now");
+});
+
+test("link a provider from the account page, then unlink it", async ({ page, request }) => {
   const bob = IDP_PEOPLE.linker;
   const email = uniqueEmail("linker");
   await registerThroughUi(page, email);
-  await page.getByRole("link", { name: "Account" }).click();
   const methods = page.getByRole("region", { name: "Sign-in methods" });
+  // Not before the address is confirmed: the page says so instead of offering the button.
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(methods.getByText(`Confirm your address first to link ${IDP_LABEL}`)).toBeVisible();
+  await expect(methods.getByRole("button", { name: `Link ${IDP_LABEL}`, exact: true })).toHaveCount(0);
+  await verifyInThisBrowser(page, request, email);
+  await page.goto("/account");
   await expect(methods.getByText("No other provider is linked to this account yet.")).toBeVisible();
 
   await methods.getByRole("button", { name: `Link ${IDP_LABEL}`, exact: true }).click();

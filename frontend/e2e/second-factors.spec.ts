@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 
 import { addVirtualAuthenticator, heldCredentials, totpCode } from "./authenticators";
-import { PASSWORD, registerThroughUi, screenshot, uniqueEmail } from "./helpers";
+import { PASSWORD, registerThroughUi, screenshot, uniqueEmail, verifyInThisBrowser } from "./helpers";
 
 /**
  * Issue 12 as a person meets it: an authenticator app with recovery codes, and passkeys in
@@ -39,9 +39,10 @@ async function saveRecoveryCodes(page: Page): Promise<string[]> {
   return codes.map((code) => code.trim());
 }
 
-test("an authenticator app, then a lost phone and a recovery code", async ({ page }) => {
+test("an authenticator app, then a lost phone and a recovery code", async ({ page, request }) => {
   const email = uniqueEmail("totp");
   await registerThroughUi(page, email);
+  await verifyInThisBrowser(page, request, email);
   await page.goto("/account");
   await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
   const setup = page.getByRole("group", { name: "Set up your authenticator app" });
@@ -80,10 +81,11 @@ test("an authenticator app, then a lost phone and a recovery code", async ({ pag
   await expect(page.getByRole("banner").getByRole("button", { name: "Log out" })).toHaveCount(0);
 });
 
-test("a passkey signs in alone, serves as the second step, and stops once removed", async ({ page }) => {
+test("a passkey signs in alone, serves as the second step, and stops once removed", async ({ page, request }) => {
   const authenticator = await addVirtualAuthenticator(page);
   const email = uniqueEmail("passkey");
   await registerThroughUi(page, email);
+  await verifyInThisBrowser(page, request, email);
   await page.goto("/account");
   await page.getByLabel("Name for the new passkey").fill("Test laptop");
   await page.getByRole("button", { name: "Add a passkey" }).click();
@@ -121,11 +123,12 @@ test("a passkey signs in alone, serves as the second step, and stops once remove
   await signedIn(page);
 });
 
-test("the second step and the account's factors at phone width", async ({ page }) => {
+test("the second step and the account's factors at phone width", async ({ page, request }) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await addVirtualAuthenticator(page);
   const email = uniqueEmail("phone");
   await registerThroughUi(page, email);
+  await verifyInThisBrowser(page, request, email);
   await page.goto("/account");
   await page.getByLabel("Name for the new passkey").fill("Phone");
   await page.getByRole("button", { name: "Add a passkey" }).click();

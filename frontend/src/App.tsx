@@ -11,6 +11,7 @@ import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MfaPage } from "./pages/MfaPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { NotMePage } from "./pages/NotMePage";
 import { RegisterPage } from "./pages/RegisterPage";
 import { ResetPasswordPage } from "./pages/ResetPasswordPage";
 import { SessionsPage } from "./pages/SessionsPage";
@@ -33,6 +34,7 @@ export function App() {
             </Route>
             <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route path="/verify" element={<VerifyPage />} />
+            <Route path="/verify/not-me" element={<NotMePage />} />
             <Route path="/email-change/confirm" element={<EmailChangeConfirmPage />} />
             <Route path="/email-change/cancel" element={<EmailChangeCancelPage />} />
             <Route path="/sign-in/error" element={<SignInErrorPage />} />

@@ -17,11 +17,23 @@ export const emailChange = {
   request: (email: string) => api.PATCH("/users/me", { body: { email } }),
   pending: () => api.GET("/users/me/email-change"),
   cancelMine: () => api.DELETE("/users/me/email-change"),
-  /** The link mailed to the new address: the account moves there. Needs no session. */
-  confirm: (token: string) => api.POST("/auth/email-change/confirm", { body: { token } }),
+  /** The link mailed to the new address: the account moves there. Signed in to the account, or
+   * with its `password`. */
+  confirm: (token: string, password?: string) =>
+    api.POST("/auth/email-change/confirm", { body: { token, ...(password === undefined ? {} : { password }) } }),
   /** The link mailed to the old address: the pending change is dropped. Needs no session. */
   cancel: (token: string) => api.POST("/auth/email-change/cancel", { body: { token } }),
 };
+
+/** The verification link: signed in to the account, or with its `password` (see proofing). */
+export const verifyAddress = (token: string, password?: string) =>
+  api.POST("/auth/verify", { body: { token, ...(password === undefined ? {} : { password }) } });
+
+/** "This wasn't me": the account made with my address, never confirmed, is deleted at once. */
+export const declineAccount = (token: string) => api.POST("/auth/verify/not-me", { body: { token } });
+
+/** Mail a new verification link to `email` (202 whatever the address). */
+export const resendVerification = (email: string) => api.POST("/auth/request-verify-token", { body: { email } });
 
 /** Delete my account and everything in it; the server clears this browser's cookies. */
 export const deleteMyAccount = () => api.DELETE("/users/me");

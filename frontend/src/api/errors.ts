@@ -24,6 +24,11 @@ const CODES: Record<string, string> = {
   EMAIL_UNCHANGED: "That is already your address.",
   LAST_SUPERUSER: "You are the last superuser: make someone else a superuser first.",
   TOO_MANY_REQUESTS: "Too many attempts. Wait a little, then try again.",
+  // Issue 17: who may be in an account before its address is confirmed (reasons come too).
+  VERIFICATION_REQUIRED: "Confirm your email address first: open the link we sent you.",
+  ACCOUNT_PROOF_REQUIRED: "Enter the account's password, or open the link where you are signed in to it.",
+  ACCOUNT_PROOF_INVALID: "That is not the password of this account.",
+  DECLINE_INVALID: "This link has expired, or the account's address was confirmed: nothing was deleted.",
   Unauthorized: "Please sign in again.",
   Forbidden: "You are not allowed to do that.",
 };

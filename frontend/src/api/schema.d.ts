@@ -239,7 +239,7 @@ export interface paths {
         /**
          * Turn on two-step sign-in with the authenticator app
          * @description Switch TOTP on with a code from the app; when it is the account's first second factor,
-         *     the answer holds the recovery codes, once.
+         *     the answer holds the recovery codes, once. Every other session of mine ends.
          */
         post: operations["confirm_totp_auth_mfa_totp_confirm_post"];
         delete?: never;
@@ -280,7 +280,8 @@ export interface paths {
         put?: never;
         /**
          * New recovery codes
-         * @description Ten new recovery codes, shown this once; the old ones stop working.
+         * @description Ten new recovery codes, shown this once; the old ones stop working. My other sessions
+         *     end too, unless `end_other_sessions` is false.
          */
         post: operations["regenerate_recovery_codes_auth_mfa_recovery_codes_post"];
         delete?: never;
@@ -366,6 +367,8 @@ export interface paths {
         /**
          * Add a passkey
          * @description `startRegistration()`'s answer to the options of `/registration-options`, and a name.
+         *     My other sessions end: always with my first passkey, else unless `end_other_sessions`
+         *     is false.
          */
         post: operations["add_passkey_auth_passkeys_post"];
         delete?: never;
@@ -473,10 +476,54 @@ export interface paths {
         /**
          * Auth:Sign In Link.Consume
          * @description Sign in with the token of a mailed link: the access token in the body and in cookies,
-         *     as a password login answers. The link works once; the address counts as verified.
+         *     as a password login answers. The link works once; the address counts as verified, and on
+         *     an account whose address was not verified until now, everything anyone had set up (the
+         *     password, sessions, passkeys, providers...) is removed and the owner mailed what went.
          *     An account with a second factor gets 401 MFA_REQUIRED, as from a password login.
          */
         post: operations["auth_sign_in_link_consume_auth_sign_in_link_consume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify:Verify
+         * @description Prove the account's address with the mailed link: signed in to that account, or with its
+         *     `password`. Anything the account holds stays.
+         */
+        post: operations["verify_verify_auth_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify/not-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline
+         * @description "This wasn't me": the account made with my address, never proved, is deleted at once with
+         *     everything in it. Needs no session; nobody else is told.
+         */
+        post: operations["decline_auth_verify_not_me_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -575,6 +622,7 @@ export interface paths {
         /**
          * Link a provider to my account
          * @description Start linking `provider` to the signed-in account: open the returned URL in the browser.
+         *     Needs a verified address and a recent sign-in or confirmation.
          */
         post: operations["link_auth_oauth__provider__link_post"];
         delete?: never;
@@ -708,23 +756,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auth/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Verify:Verify */
-        post: operations["verify_verify_auth_verify_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/users": {
         parameters: {
             query?: never;
@@ -832,7 +863,7 @@ export interface paths {
         /**
          * Confirm Email Change
          * @description Open the link mailed to the new address: the account moves there, verified. Works once,
-         *     within 24 hours, and needs no session.
+         *     within 24 hours, signed in to the account or with its `password`.
          */
         post: operations["confirm_email_change_auth_email_change_confirm_post"];
         delete?: never;
@@ -1116,11 +1147,6 @@ export interface components {
              */
             email: string;
         };
-        /** Body_verify_verify_auth_verify_post */
-        Body_verify_verify_auth_verify_post: {
-            /** Token */
-            token: string;
-        };
         /**
          * ConfirmationProof
          * @description Exactly one of: the password, a code from the app, a recovery code, a passkey assertion
@@ -1180,6 +1206,14 @@ export interface components {
              */
             confirmed_until: string;
         };
+        /** DeclineRequest */
+        DeclineRequest: {
+            /**
+             * Token
+             * @description from the mail's “this wasn't me” link, or its verification link
+             */
+            token: string;
+        };
         /** EmailChangeAccepted */
         EmailChangeAccepted: {
             /**
@@ -1193,6 +1227,19 @@ export interface components {
              * @description until when the link works
              */
             expires_at: string;
+        };
+        /** EmailChangeConfirm */
+        EmailChangeConfirm: {
+            /**
+             * Token
+             * @description from the mailed link
+             */
+            token: string;
+            /**
+             * Password
+             * @description the account's, when the request is not signed in to it
+             */
+            password?: string | null;
         };
         /**
          * EmailChangeRequest
@@ -1327,6 +1374,21 @@ export interface components {
             /** Name */
             name: string;
             credential: components["schemas"]["RegistrationResponse"];
+            /**
+             * End Other Sessions
+             * @description sign out my other sessions too (always, for the account's first passkey)
+             * @default true
+             */
+            end_other_sessions?: boolean;
+        };
+        /** NewRecoveryCodes */
+        NewRecoveryCodes: {
+            /**
+             * End Other Sessions
+             * @description sign out my other sessions too
+             * @default true
+             */
+            end_other_sessions?: boolean;
         };
         /** OptionsRequest */
         OptionsRequest: {
@@ -1367,6 +1429,11 @@ export interface components {
              * @description when this is the account's first second factor: its recovery codes, shown once
              */
             recovery_codes: string[];
+            /**
+             * Other Sessions Ended
+             * @description how many of my other sessions were signed out
+             */
+            other_sessions_ended: number;
         };
         /** PasskeyRead */
         PasskeyRead: {
@@ -1438,6 +1505,12 @@ export interface components {
              * @description shown this once; each works once. [] when the account's codes are unchanged
              */
             recovery_codes: string[];
+            /**
+             * Other Sessions Ended
+             * @description how many of my other sessions were signed out
+             * @default 0
+             */
+            other_sessions_ended?: number;
         };
         /**
          * RegistrationResponse
@@ -1468,7 +1541,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out";
+            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out" | "address_verified";
             /**
              * Ip
              * @description the client's address; empty when no request caused it
@@ -1653,6 +1726,19 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** VerifyRequest */
+        VerifyRequest: {
+            /**
+             * Token
+             * @description from the mailed link
+             */
+            token: string;
+            /**
+             * Password
+             * @description the account's, when the request is not signed in to it
+             */
+            password?: string | null;
         };
         /** Body */
         backend__apps__auth__passkeys__AuthenticationResponse__Body: {
@@ -2418,13 +2504,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description TOTP_ALREADY_ENABLED */
@@ -2491,13 +2577,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description TOTP_SETUP_NOT_STARTED: none pending, or it expired */
@@ -2607,7 +2693,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NewRecoveryCodes"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -2616,6 +2706,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description The body could not be parsed, or the request was refused; `detail` says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
@@ -2629,13 +2728,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description MFA_NOT_ENABLED */
@@ -2645,6 +2744,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
@@ -3021,7 +3138,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3101,13 +3218,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes; POST /auth/confirm, then try again */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConfirmationRequiredResponse"];
+                    "application/json": components["schemas"]["HTTPError"];
                 };
             };
             /** @description PASSKEYS_UNAVAILABLE or TOO_MANY_PASSKEYS */
@@ -3598,6 +3715,170 @@ export interface operations {
             };
         };
     };
+    verify_verify_auth_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description VERIFY_USER_BAD_TOKEN, VERIFY_USER_ALREADY_VERIFIED, or ACCOUNT_PROOF_INVALID: a wrong password (counted as a failed login) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description ACCOUNT_PROOF_REQUIRED: not signed in to the account, and no `password`: the detail has `methods` (`["password"]`, or `[]`: sign in first) and `can_decline` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many failed logins for this account or from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    decline_auth_verify_not_me_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description DECLINE_INVALID: unknown or expired, or the address was proved meanwhile */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many invalid links from this address */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
     Token_verification_keys__JWKS___well_known_jwks_json_get: {
         parameters: {
             query?: never;
@@ -3773,7 +4054,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description Signed in, but not allowed: a cookie-authenticated change without the X-CSRF-Token header. */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4221,79 +4502,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Too many attempts: try again after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPError"];
-                };
-            };
-        };
-    };
-    verify_verify_auth_verify_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Body_verify_verify_auth_verify_post"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserRead"];
                 };
             };
             /** @description Bad Request */
@@ -4956,7 +5164,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmailChangeToken"];
+                "application/json": components["schemas"]["EmailChangeConfirm"];
             };
         };
         responses: {
@@ -4969,8 +5177,28 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled */
+            /** @description EMAIL_CHANGE_INVALID: the link is unknown, expired, used or cancelled; ACCOUNT_PROOF_INVALID: a wrong password (counted as a failed login) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer`, with `error="invalid_token"` for a refused token. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description ACCOUNT_PROOF_REQUIRED: not signed in to the account, and no `password` (the detail's `methods`: `["password"]`, or `[]`: sign in first) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

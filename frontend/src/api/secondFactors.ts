@@ -45,7 +45,9 @@ export const secondFactors = {
   setupTotp: () => api.POST("/auth/mfa/totp/setup"),
   confirmTotp: (code: string) => api.POST("/auth/mfa/totp/confirm", { body: { code } }),
   disableTotp: () => api.DELETE("/auth/mfa/totp"),
-  newRecoveryCodes: () => api.POST("/auth/mfa/recovery-codes"),
+  /** Ten new codes; with `endOtherSessions`, my other sessions are signed out too. */
+  newRecoveryCodes: (endOtherSessions = true) =>
+    api.POST("/auth/mfa/recovery-codes", { body: { end_other_sessions: endOtherSessions } }),
   verify: (ticket: string, proof: Proof) => api.POST("/auth/mfa/verify", { body: { ticket, ...proof } }),
   confirm: (proof: Proof) => api.POST("/auth/confirm", { body: proof }),
 };
@@ -57,7 +59,9 @@ export const passkeys = {
   list: () => api.GET("/auth/passkeys"),
   registrationOptions: () =>
     webauthnOptions<PublicKeyCredentialCreationOptionsJSON>(api.POST("/auth/passkeys/registration-options")),
-  add: (name: string, credential: RegistrationResponseJSON) => api.POST("/auth/passkeys", { body: { name, credential } }),
+  /** The account's first passkey always signs out its other sessions; a later one when asked. */
+  add: (name: string, credential: RegistrationResponseJSON, endOtherSessions = true) =>
+    api.POST("/auth/passkeys", { body: { name, credential, end_other_sessions: endOtherSessions } }),
   rename: (id: string, name: string) =>
     api.PATCH("/auth/passkeys/{passkey_id}", { params: { path: { passkey_id: id } }, body: { name } }),
   remove: (id: string) => api.DELETE("/auth/passkeys/{passkey_id}", { params: { path: { passkey_id: id } } }),

@@ -9,7 +9,11 @@ describe("oauthErrorMessage", () => {
     ["STATE_INVALID", "This sign-in attempt expired or was started in another browser. Try again."],
     [
       "ACCOUNT_EXISTS",
-      "An account with this email address already exists. Log in with your password, then link Corp ID from your account page.",
+      "An account with this email address already exists, and Corp ID does not vouch that the address is yours. Log in with your password (or reset it from the mail), then link Corp ID from your account page.",
+    ],
+    [
+      "LINK_FROM_ACCOUNT_PAGE",
+      "An account with this email address already exists. Log in to it the way you did before, then link Corp ID from your account page.",
     ],
     ["PROVIDER_UNAVAILABLE", "Corp ID cannot be reached right now. Try again in a moment."],
   ])("%s", (code, expected) => {
@@ -31,6 +35,7 @@ describe("oauthErrorMessage", () => {
       "PROVIDER_ERROR",
       "LOGIN_USER_NOT_VERIFIED",
       "PROVIDER_ACCOUNT_IN_USE",
+      "VERIFICATION_REQUIRED",
     ]) {
       const message = oauthErrorMessage(code, "Corp ID");
       expect(message, code).not.toBe(generic);

@@ -15,9 +15,10 @@ const MESSAGES: Record<string, Message> = {
   STATE_INVALID: (_label, purpose) =>
     `This ${attempt(purpose)} attempt expired or was started in another browser. Try again.`,
   ACCOUNT_EXISTS: (label) =>
-    `An account with this email address already exists. Log in with your password, then link ${label} from your account page.`,
+    `An account with this email address already exists, and ${label} does not vouch that the address is yours. Log in with your password (or reset it from the mail), then link ${label} from your account page.`,
   LINK_FROM_ACCOUNT_PAGE: (label) =>
-    `An account with this email address already exists and uses two-step sign-in. Log in to it, then link ${label} from your account page.`,
+    `An account with this email address already exists. Log in to it the way you did before, then link ${label} from your account page.`,
+  VERIFICATION_REQUIRED: (label) => `Confirm your email address first (open the link we sent you), then link ${label}.`,
   ACCOUNT_INACTIVE: () => "This account is disabled. Contact the administrator if you think this is a mistake.",
   EMAIL_REQUIRED: (label) =>
     `${label} did not tell us your email address, and an account needs one. Allow ${label} to share it, then try again.`,

@@ -39,8 +39,10 @@ export function AccountPage() {
   return (
     <section aria-labelledby="account-title">
       <h1 id="account-title">Account</h1>
-      <div className="card">
-        <h2>Your address</h2>
+      <section className="card" aria-labelledby="address-title">
+        <h2 id="address-title" tabIndex={-1}>
+          Your address
+        </h2>
         <p>
           <strong>{user.email}</strong>{" "}
           {user.is_verified ? (
@@ -51,6 +53,10 @@ export function AccountPage() {
         </p>
         {!user.is_verified && (
           <>
+            <p>
+              Open the link we sent to this address to confirm it is yours. Until then, this account cannot add a passkey,
+              an authenticator app or another way to sign in.
+            </p>
             <Alert kind="success">{notice.verify}</Alert>
             <Alert kind="error">{resend.error}</Alert>
             <button type="button" onClick={() => void resendVerification()} disabled={resend.busy} aria-busy={resend.busy}>
@@ -58,7 +64,7 @@ export function AccountPage() {
             </button>
           </>
         )}
-      </div>
+      </section>
 
       <ChangeEmail email={user.email} />
 

@@ -1,50 +1,48 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 
 import { emailChange } from "../api/account";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
+import { HolderProofForm, useLinkWithProof } from "../components/HolderProof";
 import { useLinkToken, useOnceWhen } from "../components/once";
 import { Alert, PublicPage, Spinner } from "../components/ui";
 
-/** What a link did: a sentence, and the account it moved (to reload it if it is the one signed in). */
+/** What a link did, in a sentence. */
 interface Outcome {
   ok: boolean;
   message: string;
-  userId?: string;
 }
 
 const UNREACHABLE: Outcome = { ok: false, message: "The server could not be reached. Reload to try again." };
 
 /**
  * Where the link mailed to the new address lands: its token is spent once, and the account moves
- * there. It may open in another browser, signed out, or signed in as someone else.
+ * there. It may open in another browser, signed out, or signed in as someone else: then the
+ * account's password finishes it (whoever holds the new inbox but not the account cannot).
  */
 export function EmailChangeConfirmPage() {
   const token = useLinkToken();
-  const { state, reloadUser } = useAuth();
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const { state: auth, reloadUser } = useAuth();
+  const send = useCallback((password?: string) => emailChange.confirm(token ?? "", password), [token]);
+  const { state, start, withPassword } = useLinkWithProof(send);
 
-  useOnceWhen(Boolean(token), () => {
-    emailChange
-      .confirm(token ?? "")
-      .then(({ data, error }) =>
-        setOutcome(
-          data
-            ? { ok: true, message: `Your address is now ${data.email}. Sign in with it from now on.`, userId: data.id }
-            : { ok: false, message: errorMessage(error) },
-        ),
-      )
-      .catch(() => setOutcome(UNREACHABLE));
-  });
+  useOnceWhen(Boolean(token) && auth.status !== "unknown", start);
 
   // Signed in as the account that moved (now, or once the session is restored): show its new address.
-  const signedInAs = state.status === "signed-in" ? state.userId : null;
+  const signedInAs = auth.status === "signed-in" ? auth.userId : null;
+  const movedId = state.phase === "done" ? state.data.id : null;
   useEffect(() => {
-    if (outcome?.userId !== undefined && outcome.userId === signedInAs) void reloadUser();
-  }, [outcome, signedInAs, reloadUser]);
+    if (movedId !== null && movedId === signedInAs) void reloadUser();
+  }, [movedId, signedInAs, reloadUser]);
 
+  const outcome: Outcome | null =
+    state.phase === "done"
+      ? { ok: true, message: `Your address is now ${state.data.email}. Sign in with it from now on.` }
+      : state.phase === "failed"
+        ? { ok: false, message: state.message }
+        : null;
   return (
     <LinkPage
       title="Confirm your new email address"
@@ -52,7 +50,18 @@ export function EmailChangeConfirmPage() {
       outcome={outcome}
       busy="Confirming your new address…"
       signedIn={signedInAs !== null}
-    />
+    >
+      {state.phase === "proof" && (
+        <HolderProofForm
+          proof={state.proof}
+          busy={state.busy}
+          error={state.error}
+          returnTo="/account"
+          action="Move my account here"
+          onPassword={(password) => void withPassword(password)}
+        />
+      )}
+    </LinkPage>
   );
 }
 
@@ -113,7 +122,7 @@ function LinkPage({
         {!token ? (
           <Alert kind="error">This page needs the link from your email.</Alert>
         ) : !outcome ? (
-          <Spinner label={busy} />
+          !children && <Spinner label={busy} />
         ) : (
           <Alert kind={outcome.ok ? "success" : "error"}>{outcome.message}</Alert>
         )}

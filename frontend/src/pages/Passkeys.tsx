@@ -4,12 +4,15 @@ import type { RegistrationResponseJSON } from "@simplewebauthn/browser";
 
 import { passkeys } from "../api/secondFactors";
 import type { Passkey } from "../api/secondFactors";
+import { useAuth } from "../auth/AuthProvider";
 import { passkeyRegistration, supportsPasskeys } from "../auth/passkeys";
 import { useConfirmed } from "../components/ConfirmProvider";
+import { VerifyFirst } from "../components/VerifyFirst";
 import { Alert, Field, Spinner, useAction } from "../components/ui";
 import { describeDevice } from "./device";
 import { PASSKEY_NAME_MAX, PasskeyItem } from "./PasskeyItem";
 import type { FactorsProps } from "./SecondFactors";
+import { signedOutText } from "./TwoStepSignIn";
 
 type Message = { kind: "success" | "error" | "info"; text: string } | null;
 
@@ -20,13 +23,16 @@ export function defaultPasskeyName(userAgent: string): string {
 
 /** The account page's "Passkeys": list, add (after confirming it's you), rename, remove. */
 export function Passkeys({ status, reload: reloadStatus, onCodes }: FactorsProps) {
+  const { user } = useAuth();
   const confirmed = useConfirmed();
   const [list, setList] = useState<Passkey[] | null>(null);
   const [message, setMessage] = useState<Message>(null);
   const [adding, setAdding] = useState(false);
   const [supported] = useState(supportsPasskeys);
   const load = useAction(() => passkeys.list());
-  const save = useAction((name: string, credential: RegistrationResponseJSON) => passkeys.add(name, credential));
+  const save = useAction((name: string, credential: RegistrationResponseJSON, endOthers: boolean) =>
+    passkeys.add(name, credential, endOthers),
+  );
   const rename = useAction((id: string, name: string) => passkeys.rename(id, name));
   const remove = useAction(confirmed((id: string) => passkeys.remove(id)));
   const fetchList = load.run;
@@ -42,7 +48,10 @@ export function Passkeys({ status, reload: reloadStatus, onCodes }: FactorsProps
 
   async function add(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const name = String(new FormData(event.currentTarget).get("name") ?? "").trim();
+    const form = new FormData(event.currentTarget);
+    const name = String(form.get("name") ?? "").trim();
+    // The first passkey signs out the other sessions whatever is asked; later ones when ticked.
+    const endOthers = form.get("end_others") !== null ? form.get("end_others") === "on" : true;
     setMessage(null);
     setAdding(true);
     try {
@@ -51,9 +60,13 @@ export function Passkeys({ status, reload: reloadStatus, onCodes }: FactorsProps
         if (outcome.message) setMessage({ kind: outcome.kind, text: outcome.message });
         return;
       }
-      const result = await save.run(name, outcome.credential);
+      const result = await save.run(name, outcome.credential, endOthers);
       if (result.ok && result.data) {
-        setMessage({ kind: "success", text: `Added “${result.data.passkey.name}”. You can sign in with it now.` });
+        const ended = signedOutText(result.data.other_sessions_ended);
+        setMessage({
+          kind: "success",
+          text: `Added “${result.data.passkey.name}”. You can sign in with it now. ${ended}`.trim(),
+        });
         onCodes(result.data.recovery_codes);
         await Promise.all([reload(), reloadStatus()]);
       }
@@ -110,7 +123,9 @@ export function Passkeys({ status, reload: reloadStatus, onCodes }: FactorsProps
           ))}
         </ul>
       )}
-      {!status.passkeys_available ? (
+      {user && !user.is_verified ? (
+        <VerifyFirst email={user.email} what="add a passkey" />
+      ) : !status.passkeys_available ? (
         <Alert kind="info">{status.passkeys_unavailable_reason ?? "This server cannot register passkeys."}</Alert>
       ) : !supported ? (
         <Alert kind="info">This browser cannot make passkeys. Try a current browser on your phone or computer.</Alert>
@@ -124,6 +139,13 @@ export function Passkeys({ status, reload: reloadStatus, onCodes }: FactorsProps
             required
             hint="So you can tell your passkeys apart later."
           />
+          {list && list.length > 0 ? (
+            <label className="check">
+              <input type="checkbox" name="end_others" defaultChecked /> Sign out my other sessions too
+            </label>
+          ) : (
+            <p className="meta">Adding your first passkey signs out your other sessions.</p>
+          )}
           <button type="submit" className="primary" disabled={busy} aria-busy={adding}>
             {adding ? "Waiting for your authenticator…" : "Add a passkey"}
           </button>

@@ -8,6 +8,7 @@ import { LINK_RETURN_PARAMS, linkReturn, oauthErrorMessage } from "../auth/oauth
 import { providerLabel, useProviders } from "../auth/providers";
 import type { Provider } from "../auth/providers";
 import { useConfirmed } from "../components/ConfirmProvider";
+import { VerifyFirst } from "../components/VerifyFirst";
 import { Alert, Spinner, useAction } from "../components/ui";
 
 type LinkedAccounts = components["schemas"]["LinkedAccounts"];
@@ -137,7 +138,10 @@ function Methods({ providers }: { providers: Provider[] }) {
               ))}
             </ul>
           )}
-          {notLinked.length > 0 && (
+          {notLinked.length > 0 && user && !user.is_verified && (
+            <VerifyFirst email={user.email} what={`link ${notLinked.map((p) => p.label).join(" or ")}`} />
+          )}
+          {notLinked.length > 0 && user?.is_verified && (
             <div className="method-actions">
               {notLinked.map((provider) => (
                 <button

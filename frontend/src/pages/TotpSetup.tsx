@@ -18,7 +18,8 @@ export function TotpSetup({
   onCancel,
 }: {
   setup: Setup;
-  onEnabled: (recoveryCodes: string[]) => void;
+  /** On, with the recovery codes (if any) and how many other sessions were signed out. */
+  onEnabled: (recoveryCodes: string[], otherSessionsEnded: number) => void;
   onCancel: () => void;
 }) {
   const titleId = useId();
@@ -29,7 +30,7 @@ export function TotpSetup({
     event.preventDefault();
     const code = normalizeCode(String(new FormData(event.currentTarget).get("code") ?? ""));
     const result = await confirm.run(code);
-    if (result.ok) onEnabled(result.data?.recovery_codes ?? []);
+    if (result.ok) onEnabled(result.data?.recovery_codes ?? [], result.data?.other_sessions_ended ?? 0);
   }
 
   return (
@@ -51,7 +52,7 @@ export function TotpSetup({
         </li>
         <li>
           <form onSubmit={(event) => void submit(event)} aria-label="Finish the setup">
-            <p>Enter the code the app now shows for FARM Auth.</p>
+            <p>Enter the code the app now shows for FARM Auth. Turning it on signs out your other sessions.</p>
             <Alert kind="error">{confirm.error}</Alert>
             <Field
               label="Authenticator code"

@@ -1,11 +1,20 @@
 import { useState } from "react";
+import type { FormEvent } from "react";
 
 import { secondFactors } from "../api/secondFactors";
 import type { MfaStatus, TotpSetup as Setup } from "../api/secondFactors";
+import { useAuth } from "../auth/AuthProvider";
 import { useConfirmed } from "../components/ConfirmProvider";
+import { VerifyFirst } from "../components/VerifyFirst";
 import { Alert, useAction } from "../components/ui";
 import type { FactorsProps } from "./SecondFactors";
 import { TotpSetup } from "./TotpSetup";
+
+/** "Your 2 other sessions were signed out." after a change that ended them; "" for none. */
+export function signedOutText(sessions: number): string {
+  if (sessions <= 0) return "";
+  return sessions === 1 ? "Your other session was signed out." : `Your ${sessions} other sessions were signed out.`;
+}
 
 const FEW_CODES_LEFT = 3;
 
@@ -19,12 +28,15 @@ function summary(status: MfaStatus): string {
 
 /** The account page's "Two-step sign-in": the authenticator app (TOTP) and the recovery codes. */
 export function TwoStepSignIn({ status, onStatus, reload, onCodes }: FactorsProps) {
+  const { user } = useAuth();
   const confirmed = useConfirmed();
   const [setup, setSetup] = useState<Setup | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // "New recovery codes" asks first, with "sign out my other sessions" ticked.
+  const [askingCodes, setAskingCodes] = useState(false);
   const start = useAction(confirmed(() => secondFactors.setupTotp()));
   const turnOff = useAction(confirmed(() => secondFactors.disableTotp()));
-  const regenerate = useAction(confirmed(() => secondFactors.newRecoveryCodes()));
+  const regenerate = useAction(confirmed((endOthers: boolean) => secondFactors.newRecoveryCodes(endOthers)));
   const busy = start.busy || turnOff.busy || regenerate.busy;
 
   async function beginSetup() {
@@ -33,9 +45,9 @@ export function TwoStepSignIn({ status, onStatus, reload, onCodes }: FactorsProp
     if (result.ok && result.data) setSetup(result.data);
   }
 
-  async function enabled(codes: string[]) {
+  async function enabled(codes: string[], sessionsEnded: number) {
     setSetup(null);
-    setNotice("Two-step sign-in with your authenticator app is on.");
+    setNotice(`Two-step sign-in with your authenticator app is on. ${signedOutText(sessionsEnded)}`.trim());
     onCodes(codes);
     await reload();
   }
@@ -51,13 +63,16 @@ export function TwoStepSignIn({ status, onStatus, reload, onCodes }: FactorsProp
     }
   }
 
-  async function newCodes() {
-    if (!window.confirm("Make new recovery codes? The ones you have now will stop working.")) return;
+  async function newCodes(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const endOthers = new FormData(event.currentTarget).get("end_others") === "on";
     setNotice(null);
-    const result = await regenerate.run();
+    const result = await regenerate.run(endOthers);
     if (result.ok && result.data) {
+      setAskingCodes(false);
       onCodes(result.data.recovery_codes);
-      setNotice("New recovery codes are ready; the old ones no longer work.");
+      const ended = signedOutText(result.data.other_sessions_ended ?? 0);
+      setNotice(`New recovery codes are ready; the old ones no longer work. ${ended}`.trim());
       await reload();
     }
   }
@@ -80,7 +95,7 @@ export function TwoStepSignIn({ status, onStatus, reload, onCodes }: FactorsProp
             <button type="button" className="danger" disabled={busy} onClick={() => void disable()}>
               Turn off
             </button>
-          ) : (
+          ) : user && !user.is_verified ? null : (
             !setup && (
               <button type="button" className="primary" disabled={busy} aria-busy={start.busy} onClick={() => void beginSetup()}>
                 {status.methods.length === 0 ? "Turn on two-step sign-in" : "Add an authenticator app"}
@@ -98,13 +113,47 @@ export function TwoStepSignIn({ status, onStatus, reload, onCodes }: FactorsProp
                 factors.
               </div>
             </div>
-            <button type="button" disabled={busy} aria-busy={regenerate.busy} onClick={() => void newCodes()}>
-              New recovery codes
-            </button>
+            {!askingCodes && (
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => {
+                  setNotice(null);
+                  setAskingCodes(true);
+                }}
+              >
+                New recovery codes
+              </button>
+            )}
           </li>
         )}
       </ul>
-      {setup && <TotpSetup setup={setup} onEnabled={(codes) => void enabled(codes)} onCancel={() => setSetup(null)} />}
+      {askingCodes && (
+        <form className="confirm-inline" onSubmit={(event) => void newCodes(event)} aria-label="Make new recovery codes">
+          <p>Make new recovery codes? The ones you have now stop working.</p>
+          <label className="check">
+            <input type="checkbox" name="end_others" defaultChecked /> Sign out my other sessions too
+          </label>
+          <div className="method-actions">
+            <button type="submit" className="primary" disabled={busy} aria-busy={regenerate.busy} autoFocus>
+              {regenerate.busy ? "Working…" : "Make new codes"}
+            </button>
+            <button type="button" disabled={busy} onClick={() => setAskingCodes(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {user && !user.is_verified && !status.totp_enabled && (
+        <VerifyFirst email={user.email} what="turn on two-step sign-in" />
+      )}
+      {setup && (
+        <TotpSetup
+          setup={setup}
+          onEnabled={(codes, ended) => void enabled(codes, ended)}
+          onCancel={() => setSetup(null)}
+        />
+      )}
     </section>
   );
 }

@@ -70,6 +70,19 @@ describe("security activity as sentences", () => {
     expect(say("locked_out", { failures: 10, window_seconds: 900 })).toBe("Sign-in locked for a while after 10 failed attempts");
   });
 
+  it("says how an address was confirmed, and what the confirmation removed", () => {
+    expect(say("address_verified", { via: "verification_link" })).toBe("Email address confirmed");
+    expect(say("address_verified", { via: "password_reset", removed: ["1 session (signed out)", "1 passkey"] })).toBe(
+      "Email address confirmed by resetting the password; removed what was set up before: 1 session (signed out), 1 passkey",
+    );
+    expect(say("address_verified", { via: "provider:corp", removed: [] })).toBe(
+      "Email address confirmed by signing in with Corp ID",
+    );
+    expect(say("address_verified", { via: "sign_in_link", removed: [3, "the password set before"] })).toBe(
+      "Email address confirmed with an emailed sign-in link; removed what was set up before: the password set before",
+    );
+  });
+
   it("still says something of a type it does not know", () => {
     expect(say("api_key_created", { name: "ci" })).toBe("Security event: api key created");
     expect(say("")).toBe("Security event");

@@ -136,6 +136,22 @@ export function describeActivity({ type, detail }: ActivityFact, labels: Provide
       return provider ? `Sign-in with ${providerName(provider, labels)} unlinked` : "A sign-in provider was unlinked";
     case "refresh_token_reused":
       return "An old session token was used again: the session was ended to be safe";
+    case "address_verified": {
+      const via = text(detail, "via");
+      const removed = Array.isArray(detail?.removed)
+        ? detail.removed.filter((item): item is string => typeof item === "string")
+        : [];
+      const how =
+        via === null || via === "verification_link"
+          ? ""
+          : via === "password_reset"
+            ? " by resetting the password"
+            : via === "sign_in_link"
+              ? " with an emailed sign-in link"
+              : ` by signing in with ${signInMethod(via, labels)}`;
+      const gone = removed.length > 0 ? `; removed what was set up before: ${removed.join(", ")}` : "";
+      return `Email address confirmed${how}${gone}`;
+    }
     case "locked_out": {
       const n = count(detail, "failures");
       return `Sign-in locked for a while after ${n === null ? "too many" : n} failed attempts`;
