@@ -9,6 +9,9 @@ NPM := npm --prefix frontend --no-fund --no-audit --loglevel=error
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
+# pytest's worker processes (pytest-xdist): one more than the cores, since tests also wait on the
+# database, mail and the OpenID provider. PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
 	bench secret keys superuser idp clean
@@ -115,7 +118,7 @@ lint: $(VENV)/.dev
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
 	tools/oidc-provider/node_modules/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-frontend: frontend/node_modules/.installed api-check
 	$(NPM) run typecheck
