@@ -1489,6 +1489,11 @@ export interface components {
              */
             requested_at: string;
         };
+        /** ProvedAddressRefusal */
+        ProvedAddressRefusal: {
+            /** Detail */
+            detail: components["schemas"]["VerificationRequired"] | components["schemas"]["ConfirmationRequired"];
+        };
         /** ProviderRead */
         ProviderRead: {
             /** Name */
@@ -1726,6 +1731,22 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** VerificationRequired */
+        VerificationRequired: {
+            /**
+             * Code
+             * @default VERIFICATION_REQUIRED
+             * @constant
+             */
+            code?: "VERIFICATION_REQUIRED";
+            /** Reason */
+            reason: string;
+            /**
+             * Email
+             * @description where the verification link went
+             */
+            email: string;
         };
         /** VerifyRequest */
         VerifyRequest: {
@@ -2504,13 +2525,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes, POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ProvedAddressRefusal"];
                 };
             };
             /** @description TOTP_ALREADY_ENABLED */
@@ -2577,13 +2598,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes, POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ProvedAddressRefusal"];
                 };
             };
             /** @description TOTP_SETUP_NOT_STARTED: none pending, or it expired */
@@ -2728,13 +2749,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes, POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ProvedAddressRefusal"];
                 };
             };
             /** @description MFA_NOT_ENABLED */
@@ -3218,13 +3239,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes, POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ProvedAddressRefusal"];
                 };
             };
             /** @description PASSKEYS_UNAVAILABLE or TOO_MANY_PASSKEYS */
@@ -4054,13 +4075,13 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes */
+            /** @description VERIFICATION_REQUIRED: the account's address is not verified yet (the reason says where the link went); CONFIRMATION_REQUIRED: no sign-in or confirmation in the last few minutes, POST /auth/confirm, then try again */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPError"];
+                    "application/json": components["schemas"]["ProvedAddressRefusal"];
                 };
             };
             /** @description Nothing has this id (or it is not yours). */
