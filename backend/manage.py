@@ -2,6 +2,7 @@
 
 python -m backend.manage create-superuser --email you@example.com
 python -m backend.manage openapi [--output PATH]     the API schema, for the frontend's client
+python -m backend.manage routes                      every route and the function that answers it
 python -m backend.manage keys new [--next] [--algorithm ALG]   a new signing key in JWT_KEYS_DIR
 python -m backend.manage keys list                   the configured keys (kid, file, role; no secrets)
 python -m backend.manage token inspect TOKEN|-       why the app would accept or refuse a token
@@ -19,9 +20,8 @@ from pathlib import Path
 from fastapi_users.exceptions import InvalidPasswordException
 from pydantic import ValidationError
 
-from backend.apps.auth import inspect_token
-from backend.apps.auth.discovery import JWKS_MAX_AGE
-from backend.apps.auth.keys import (
+from backend.apps.auth.tokens import inspect as inspect_token
+from backend.apps.auth.tokens.keys import (
     ASYMMETRIC_ALGORITHMS,
     HMAC_ALGORITHM,
     NEXT_SUFFIX,
@@ -31,21 +31,27 @@ from backend.apps.auth.keys import (
     load_key_file,
     write_new_key,
 )
-from backend.apps.user.emails import build_mailer
+from backend.apps.auth.tokens.routes import JWKS_MAX_AGE
 from backend.apps.user.manager import ensure_superuser
+from backend.apps.user.module import UserModule
 from backend.config import ConfigError, Settings, load_settings_or_exit
 from backend.core.embedded_db import running_database
+from backend.core.kit import Kit
+from backend.core.routers import route_table
 from backend.db import create_client, init_db
-from backend.main import DOCUMENT_MODELS, create_app
+from backend.main import create_app, document_models, modules
 
 
 async def create_superuser(settings: Settings, email: str, password: str) -> int:
     client = create_client(settings)
-    mailer, _ = build_mailer(settings)  # a superuser is created verified: nothing is mailed
+    kit = Kit.from_settings(settings)
+    built = modules(kit)
+    user = next(module for module in built if isinstance(module, UserModule))
     try:
-        await init_db(client[settings.mongodb_db], DOCUMENT_MODELS)
+        await init_db(client[settings.mongodb_db], document_models(built))
         try:
-            created = await ensure_superuser(settings, mailer, email, password)
+            # A superuser is created verified: nothing is mailed.
+            created = await ensure_superuser(settings, user.letters, email, password, hashing=kit.hashing)
         except InvalidPasswordException as exc:
             print(f"password refused: {exc.reason}", file=sys.stderr)
             return 1
@@ -53,7 +59,8 @@ async def create_superuser(settings: Settings, email: str, password: str) -> int
             print(f"email refused: {exc.errors()[0]['msg']}", file=sys.stderr)
             return 1
     finally:
-        await mailer.postman.drain()
+        await kit.postman.drain()
+        await kit.hashing.close()
         await client.close()
     print(f"created superuser {email}" if created else f"{email} already exists; nothing changed")
     return 0
@@ -68,9 +75,10 @@ def read_password() -> str:
     return password
 
 
-def export_openapi(output: str | None) -> int:
-    # Fixed settings, not the environment's: the schema must not change with someone's shell.
-    settings = Settings(
+def documented_settings() -> Settings:
+    """Fixed settings, not the environment's: the schema (and the route table) must not change
+    with someone's shell."""
+    return Settings(
         environment="development",
         jwt_secret_key="openapi-export-" + "x" * 32,
         smtp_host=None,
@@ -85,7 +93,10 @@ def export_openapi(output: str | None) -> int:
             }
         },
     )
-    schema = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def export_openapi(output: str | None) -> int:
+    schema = json.dumps(create_app(documented_settings()).openapi(), indent=2, ensure_ascii=False) + "\n"
     if output:
         Path(output).write_text(schema)
     else:
@@ -202,6 +213,15 @@ def inspect_command(settings: Settings, argument: str) -> int:
     return 0 if result.accepted else 1
 
 
+def print_routes() -> int:
+    """Every route, and where its code is: `METHOD path  module:function`."""
+    rows = route_table(create_app(documented_settings()))
+    width = max(len(f"{method} {path}") for method, path, _ in rows)
+    for method, path, where in rows:
+        print(f"{f'{method} {path}':<{width}}  {where}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -209,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     openapi = commands.add_parser("openapi", help="write the OpenAPI schema as JSON")
     openapi.add_argument("--output", help="a file (default: standard output)")
+    commands.add_parser("routes", help="every route and the module:function that answers it")
     create = commands.add_parser(
         "create-superuser",
         help="create a verified superuser (password from FIRST_SUPERUSER_PASSWORD or a prompt)",
@@ -233,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "openapi":
         return export_openapi(args.output)
+    if args.command == "routes":
+        return print_routes()
     if args.command == "keys":
         settings = load_settings_or_exit()
         if args.keys_command == "new":

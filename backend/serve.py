@@ -8,7 +8,7 @@ import signal
 
 import uvicorn
 
-from backend.apps.auth.keys import load_keyring_or_exit
+from backend.apps.auth.tokens.keys import load_keyring_or_exit
 from backend.config import load_settings_or_exit
 from backend.core.embedded_db import running_database
 from backend.core.logs import FORMAT

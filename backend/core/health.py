@@ -6,11 +6,12 @@
 - `GET /health`: the original probe, the same as ready.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from backend.core.modules import Module
 from backend.core.openapi import NO_DATABASE
 
 
@@ -39,3 +40,15 @@ def get_health_router(ping_database: Callable[[], Awaitable[object]]) -> APIRout
         return Health(status="ok")
 
     return router
+
+
+class HealthModule(Module):
+    """The probes, as a module of the app (`ping_database` answers once the database does)."""
+
+    name = "health"
+
+    def __init__(self, ping_database: Callable[[], Awaitable[object]]) -> None:
+        self.ping_database = ping_database
+
+    def routers(self) -> Sequence[APIRouter]:
+        return [get_health_router(self.ping_database)]

@@ -13,12 +13,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from beanie import Document
 from fastapi import HTTPException, Request, status
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from backend.config import Rate
+from backend.config import Rate, Settings
+from backend.core.email_address import normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +106,33 @@ async def _increment(key: str, window_end: float) -> int:
 def client_ip(request: Request) -> str:
     """The peer address (rewritten from X-Forwarded-For only behind a trusted proxy)."""
     return request.client.host if request.client else "unknown"
+
+
+def account_action_limits(settings: Settings, limiter: RateLimiter) -> Any:
+    """Per IP and per account (the email in the body, or the user a token names), per route."""
+
+    async def limit(request: Request) -> None:
+        action = request.url.path.rsplit("/", 1)[-1]
+        await limiter.hit(f"{action}:ip", client_ip(request), settings.rate_limit_ip)
+        if account := await _account_named_by(request):
+            await limiter.hit(f"{action}:account", account, settings.rate_limit_account)
+
+    return limit
+
+
+async def _account_named_by(request: Request) -> str | None:
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # FastAPI answers for the body itself
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(email := body.get("email"), str):
+        return normalize_email(email)
+    if isinstance(token := body.get("token"), str):
+        try:  # only a key for counting: the signature is checked by the route itself
+            subject = jwt.decode(token, options={"verify_signature": False}).get("sub")
+        except jwt.PyJWTError:
+            return None
+        return subject if isinstance(subject, str) else None
+    return None

@@ -35,7 +35,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from backend.apps.user.emails import AccountMailer
+from backend.apps.user.letters import UserLetters
 from backend.apps.user.manager import RecordEvent, UserManager
 from backend.apps.user.models import NoPassword, User, UserRead, verified_now
 from backend.config import Settings
@@ -124,8 +124,8 @@ class EmailChanges:
 
     lifetime_seconds = LIFETIME_SECONDS
 
-    def __init__(self, mailer: AccountMailer, record_event: RecordEvent) -> None:
-        self.mailer = mailer
+    def __init__(self, letters: UserLetters, record_event: RecordEvent) -> None:
+        self.letters = letters
         self.record_event = record_event
 
     async def request(self, user: User, email: str, request: Request) -> EmailChangeAccepted:
@@ -153,8 +153,8 @@ class EmailChanges:
             },
             upsert=True,
         )
-        await self.mailer.send_email_change_link(user, new_email, confirm_token, self.lifetime_seconds)
-        await self.mailer.send_email_change_requested(user, new_email, cancel_token)
+        await self.letters.send_email_change_link(user, new_email, confirm_token, self.lifetime_seconds)
+        await self.letters.send_email_change_requested(user, new_email, cancel_token)
         await self.record_event(
             user.id, "email_change_requested", request, old_email=user.email, new_email=new_email
         )
@@ -198,7 +198,7 @@ class EmailChanges:
         if document is None:
             return None
         user = User.model_validate(document)
-        await self.mailer.send_email_changed(user, old_email, old_email)
+        await self.letters.send_email_changed(user, old_email, old_email)
         await self.record_event(
             user.id, "email_change_confirmed", request, old_email=old_email, new_email=new_email
         )

@@ -13,7 +13,7 @@ from fastapi_users.password import PasswordHelperProtocol
 from fastapi_users_db_beanie import ObjectIDIDMixin
 from jwt import PyJWTError
 
-from backend.apps.user.emails import AccountMailer
+from backend.apps.user.letters import UserLetters
 from backend.apps.user.models import SuperuserCreate, User, UserDatabase
 from backend.apps.user.passwords import (
     ThreadedPasswordsMixin,
@@ -33,38 +33,39 @@ EndSessions = Callable[..., Awaitable[object]]  # (user_id, reason, request=None
 # (user_id, event type, request, **detail): adds to the account's security log; never raises.
 RecordEvent = Callable[..., Awaitable[object]]
 # (manager, user, via, request, *, password_kept) -> whether the account was unproved and the
-# prover is now the only one in it (see the auth app's proofing.py).
+# prover is now the only one in it (the auth app's flows/verification.py).
 InboxProved = Callable[..., Awaitable[bool]]
 
 
 async def _record_nothing(*args: Any, **kwargs: Any) -> None:
-    """For a manager used outside requests (the superuser command): nothing to log."""
+    """Until the security log registers (and for the superuser command): nothing to log."""
 
 
 async def _no_inbox_proof(*args: Any, **kwargs: Any) -> bool:
-    """For a manager used outside requests: it resets nobody's password."""
+    """Until the verification flow registers (and for the superuser command): nothing to prove."""
     return False
 
 
-@dataclass(frozen=True)
+async def _no_sessions(user_id: PydanticObjectId, reason: str, request: Request | None = None) -> None:
+    """Until the sessions register (and for the superuser command: a new user has no sessions)."""
+
+
+@dataclass
 class AccountHooks:
-    """What other apps do when an account changes; the user app knows nothing of them.
+    """What other modules do when an account changes; the user app knows nothing of them. Each
+    registers its part when it is built (the user module's `hooks`).
 
     `end_sessions(user_id, reason, request=...)` signs the user out everywhere (a reset, a
-    deactivation);
-    `on_user_deleted` run, in order, after a user is deleted; `record_event` writes to the
-    account's security log; `inbox_proved` makes whoever proved an unproved address by
-    resetting its password the only one in the account.
+    deactivation), the sessions' part; `on_user_deleted` run, in order, after a user is deleted
+    (every module's `forget_user`); `record_event` writes to the account's security log;
+    `inbox_proved` makes whoever proved an unproved address by resetting its password the only
+    one in the account (the verification flow's).
     """
 
-    end_sessions: EndSessions
+    end_sessions: EndSessions = _no_sessions
     on_user_deleted: Sequence[UserDeletedHook] = ()
     record_event: RecordEvent = _record_nothing
     inbox_proved: InboxProved = _no_inbox_proof
-
-
-async def _no_sessions(user_id: PydanticObjectId, reason: str, request: Request | None = None) -> None:
-    """For a manager used outside requests (the superuser command): a new user has no sessions."""
 
 
 class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin[User, PydanticObjectId]):
@@ -77,7 +78,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         password_helper: PasswordHelperProtocol,
         *,
         settings: Settings,
-        mailer: AccountMailer,
+        letters: UserLetters,
         hooks: AccountHooks,
         hashing: HashingPool,
     ) -> None:
@@ -85,7 +86,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         self.hashing = hashing
         self.reset_password_token_secret = derive_secret(settings.jwt_secret, "reset-password")
         self.verification_token_secret = derive_secret(settings.jwt_secret, "verify")
-        self.mailer = mailer
+        self.letters = letters
         self.hooks = hooks
         self.unverified = UnverifiedPolicy(settings)
 
@@ -100,7 +101,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         if not verified:
             return None
         user = await self._update(user, {"password": new})
-        await self.mailer.send_password_changed(user)
+        await self.letters.send_password_changed(user)
         return user
 
     def forgot_password_later(self, email: str, request: Request | None = None) -> None:
@@ -118,7 +119,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         # of waiting for a mail that never comes. It is decided before the address is looked
         # up, so every address, known or not, gets the same 503 at the same cost.
         slot = self.hashing.reserve()
-        self.mailer.postman.in_background(self._forgot_password(email, request, slot))
+        self.letters.postman.in_background(self._forgot_password(email, request, slot))
 
     async def _forgot_password(self, email: str, request: Request | None, slot: Slot) -> None:
         try:
@@ -135,7 +136,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
 
         It takes no place in the hashing pool: a verification token is a signed JWT, no argon2.
         """
-        self.mailer.postman.in_background(self._request_verify(email, request))
+        self.letters.postman.in_background(self._request_verify(email, request))
 
     async def _request_verify(self, email: str, request: Request | None) -> None:
         user = await self.user_db.get_by_email(email)
@@ -157,7 +158,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         # An account nobody ever proved may be someone else's doing: its owner can refuse it,
         # and is told when it goes by itself (unverified.py).
         never = user.never_verified
-        await self.mailer.send_verification(
+        await self.letters.send_verification(
             user,
             token,
             self.verification_token_lifetime_seconds,
@@ -208,7 +209,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         return True
 
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.mailer.send_password_reset(user, token, self.reset_password_token_lifetime_seconds)
+        await self.letters.send_password_reset(user, token, self.reset_password_token_lifetime_seconds)
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
         # A reset proves the inbox. On an account whose address was unproved until now, whoever
@@ -221,7 +222,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         await self.hooks.record_event(user.id, event, request)
         # Whoever had the old password may hold a session: a reset ends them all.
         await self.hooks.end_sessions(user.id, "password reset", request=request)
-        await self.mailer.send_password_was_reset(user)
+        await self.letters.send_password_was_reset(user)
 
     async def update(
         self, user_update: schemas.UU, user: User, safe: bool = False, request: Request | None = None
@@ -233,7 +234,7 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         updated = await super().update(user_update, user, safe, request)
         if updated.email != old_email:
             for address in (old_email, updated.email):
-                await self.mailer.send_email_changed(updated, address, old_email, by_admin=True)
+                await self.letters.send_email_changed(updated, address, old_email, by_admin=True)
             await self.hooks.record_event(
                 updated.id, "email_changed_by_admin", request, old_email=old_email, new_email=updated.email
             )
@@ -260,7 +261,7 @@ async def get_user_db() -> AsyncIterator[UserDatabase]:
 
 def user_manager_dependency(
     settings: Settings,
-    mailer: AccountMailer,
+    letters: UserLetters,
     hooks: AccountHooks,
     hashing: HashingPool,
 ) -> Callable[..., AsyncIterator[UserManager]]:
@@ -274,7 +275,7 @@ def user_manager_dependency(
             user_db,
             password_helper or settings_helper,
             settings=settings,
-            mailer=mailer,
+            letters=letters,
             hooks=hooks,
             hashing=hashing,
         )
@@ -283,14 +284,14 @@ def user_manager_dependency(
 
 
 def background_user_manager(
-    settings: Settings, mailer: AccountMailer, hooks: AccountHooks, hashing: HashingPool
+    settings: Settings, letters: UserLetters, hooks: AccountHooks, hashing: HashingPool
 ) -> Callable[[], UserManager]:
     """Managers for work outside requests (the sweep of unverified accounts): the same hooks."""
     helper = argon2_password_helper(settings)
 
     def make() -> UserManager:
         return UserManager(
-            UserDatabase(User), helper, settings=settings, mailer=mailer, hooks=hooks, hashing=hashing
+            UserDatabase(User), helper, settings=settings, letters=letters, hooks=hooks, hashing=hashing
         )
 
     return make
@@ -298,7 +299,7 @@ def background_user_manager(
 
 async def ensure_superuser(
     settings: Settings,
-    mailer: AccountMailer,
+    letters: UserLetters,
     email: str,
     password: str,
     *,
@@ -314,8 +315,8 @@ async def ensure_superuser(
         UserDatabase(User),
         argon2_password_helper(settings),
         settings=settings,
-        mailer=mailer,
-        hooks=AccountHooks(end_sessions=_no_sessions),
+        letters=letters,
+        hooks=AccountHooks(),
         hashing=pool,
     )
     try:

@@ -24,9 +24,9 @@ import pyotp
 import pytest
 from httpx import AsyncClient
 
-from backend.apps.auth.linked_accounts import OAuthAccount
-from backend.apps.auth.passkeys import Passkey
-from backend.apps.auth.sessions import Session
+from backend.apps.auth.methods.passkeys.models import Passkey
+from backend.apps.auth.methods.providers.linked import OAuthAccount
+from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
 from backend.tests.auth.test_oauth import APP, corp, error_of, local_path, sign_in_with
 from backend.tests.auth.test_passkeys import ORIGIN, add_passkey, options
@@ -556,7 +556,7 @@ async def test_zero_days_keeps_unverified_accounts(make_server: ServerFactory, v
 
 
 def server_sweep(server: Server) -> Callable[[Any], Awaitable[tuple[int, int]]]:
-    return server.app.state.unverified_accounts.sweep  # type: ignore[no-any-return]
+    return server.app.state.modules["user"].unverified.sweep  # type: ignore[no-any-return]
 
 
 # Rule 5: a new factor ends the other sessions.

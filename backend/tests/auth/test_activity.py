@@ -14,9 +14,9 @@ import pytest
 from bson import ObjectId
 from httpx import ASGITransport, AsyncClient
 
-from backend.apps.auth import activity
-from backend.apps.auth.activity import EXPIRY_INDEX, EventType, SecurityEvent, security_log
-from backend.apps.auth.device import BROWSERS, SYSTEMS, describe_device, ip_network
+from backend.apps.auth.activity import log as activity
+from backend.apps.auth.activity.device import BROWSERS, SYSTEMS, describe_device, ip_network
+from backend.apps.auth.activity.log import EXPIRY_INDEX, EventType, SecurityEvent, security_log
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.auth.test_mfa import (

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
-from backend.apps.auth.mfa import SecondFactorState
-from backend.apps.auth.sessions import Session
+from backend.apps.auth.flows.factors import SecondFactorState
+from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.auth.test_mfa import (

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pymongo import MongoClient
 
-from backend.apps.auth.keys import write_new_key
+from backend.apps.auth.tokens.keys import write_new_key
 from backend.core.embedded_db import free_port
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET
 from backend.tests.helpers import PASSWORD, claims_of, header_of

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from httpx import AsyncClient
 
-from backend.apps.auth.keys import load_keyring_or_exit, new_private_key, write_new_key
+from backend.apps.auth.tokens.keys import load_keyring_or_exit, new_private_key, write_new_key
 from backend.config import Settings
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET, Server, ServerFactory
 from backend.tests.helpers import bearer, claims_of, header_of, login, signed_up

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from backend.apps.auth.keys import load_keyring, secret_kid, write_new_key
+from backend.apps.auth.tokens.keys import load_keyring, secret_kid, write_new_key
 from backend.config import Settings, load_settings
 from backend.manage import main
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET

@@ -1,7 +1,7 @@
 """Second factors: TOTP enrolment, recovery codes, and signing in in two steps.
 
 Codes are computed here from the secret with pyotp, at moments the test picks: the server reads
-the time for TOTP from `SecondFactors.clock`, which the `clock` fixture sets. Changes need a
+the time for TOTP from `Totp.clock`, which the `clock` fixture sets. Changes need a
 recent sign-in or confirmation; the sessions here have just signed in (test_confirmation.py
 covers older ones). The administrators' reset is in test_mfa_admin.py.
 """
@@ -17,10 +17,13 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from httpx import AsyncClient, Response
 
-from backend.apps.auth import mfa
-from backend.apps.auth.mfa import TICKET_MAX_FAILURES, MfaTicket, SecondFactors, SecondFactorState, fernet_key
-from backend.apps.auth.passkeys import Passkey
-from backend.apps.auth.sessions import Session
+from backend.apps.auth.flows.factors import SecondFactorState
+from backend.apps.auth.flows.sign_in import TICKET_MAX_FAILURES, MfaTicket
+from backend.apps.auth.methods.passkeys.models import Passkey
+from backend.apps.auth.methods.totp import service as totp_service
+from backend.apps.auth.methods.totp.codes import fernet_key
+from backend.apps.auth.methods.totp.service import Totp
+from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.auth.test_oauth import corp, local_path, sign_in_with
@@ -66,7 +69,7 @@ class Clock:
 def set_totp_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """For the `clock` fixture of each module that needs one."""
     clock = Clock()
-    monkeypatch.setattr(SecondFactors, "clock", staticmethod(lambda: clock.now))
+    monkeypatch.setattr(Totp, "clock", staticmethod(lambda: clock.now))
     return clock
 
 
@@ -289,7 +292,7 @@ async def test_a_code_claimed_meanwhile_is_refused(
     assert (
         await verify(server.client(), await ticket_for(server, "stale@example.com"), code=code)
     ).status_code == 200
-    real = mfa._states
+    real = totp_service._states
 
     class ReadBeforeTheClaim:
         """The collection, except that reading the account gives what it held before."""
@@ -302,7 +305,7 @@ async def test_a_code_claimed_meanwhile_is_refused(
                 stale if query.get("totp_enabled") is True else await real().find_one(query, *args, **kwargs)
             )
 
-    monkeypatch.setattr(mfa, "_states", ReadBeforeTheClaim)
+    monkeypatch.setattr(totp_service, "_states", ReadBeforeTheClaim)
     second = await verify(server.client(), await ticket_for(server, "stale@example.com"), code=code)
 
     assert second.status_code == 400 and second.json()["detail"]["code"] == "MFA_CODE_INVALID"

@@ -4,8 +4,9 @@ every one (the authenticator app, the passkeys and the recovery codes)."""
 import pytest
 from bson import ObjectId
 
-from backend.apps.auth.mfa import MfaTicket, SecondFactorState
-from backend.apps.auth.passkeys import Passkey
+from backend.apps.auth.flows.factors import SecondFactorState
+from backend.apps.auth.flows.sign_in import MfaTicket
+from backend.apps.auth.methods.passkeys.models import Passkey
 from backend.tests.auth.test_mfa import (
     NO_FACTOR,
     Clock,

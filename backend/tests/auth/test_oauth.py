@@ -8,9 +8,14 @@ import pyotp
 import pytest
 from httpx import AsyncClient
 
-from backend.apps.auth.linked_accounts import OAuthAccount
-from backend.apps.auth.oauth import FLOW_COOKIE, FlowCookie, pkce_challenge
-from backend.apps.auth.providers import Identity, OpenIDProvider, ProviderError, github_identity
+from backend.apps.auth.methods.providers.clients import (
+    Identity,
+    OpenIDProvider,
+    ProviderError,
+    github_identity,
+)
+from backend.apps.auth.methods.providers.linked import OAuthAccount
+from backend.apps.auth.methods.providers.routes import FLOW_COOKIE, FlowCookie, pkce_challenge
 from backend.apps.user.models import User
 from backend.config import ConfigError, Settings, load_settings
 from backend.core.crypto import derive_secret

@@ -13,8 +13,8 @@ import pytest
 from httpx import AsyncClient, Response
 from webauthn.helpers import bytes_to_base64url
 
-from backend.apps.auth.passkeys import Passkey, PasskeyChallenge
-from backend.apps.auth.sessions import Session
+from backend.apps.auth.methods.passkeys.models import Passkey, PasskeyChallenge
+from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.conftest import Server, ServerFactory

@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient, Response
 from pymongo import AsyncMongoClient, monitoring
 
-from backend.apps.auth.sessions import RefreshToken, Session
+from backend.apps.auth.sessions.models import RefreshToken, Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.conftest import Server

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from httpx import AsyncClient, Response
 
-from backend.apps.auth.sessions import Session
-from backend.apps.auth.sign_in_links import SignInLink
+from backend.apps.auth.methods.sign_in_links.service import SignInLink
+from backend.apps.auth.sessions.models import Session
 from backend.apps.user.manager import get_user_db
 from backend.apps.user.models import User, UserDatabase
 from backend.core.clock import utcnow

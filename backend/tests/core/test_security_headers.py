@@ -11,11 +11,12 @@ import pytest
 from beanie import PydanticObjectId
 from httpx import AsyncClient
 
-from backend.apps.user.emails import AccountMailer
+import backend.main  # noqa: F401  (every module, and with them every feature's letters)
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
-from backend.core.mail import Letter
+from backend.core.mail.delivery import Letter
+from backend.core.mail.letters import Letters
 from backend.core.token_pages import TOKEN_PAGES, token_link
 from backend.tests.helpers import PASSWORD, register
 
@@ -75,8 +76,9 @@ async def test_docs_work_without_a_cdn(client: AsyncClient) -> None:
 
 
 async def every_token_link() -> list[str]:
-    """Every link with a token the app mails: each `AccountMailer.send_*` that takes a token is
-    called (found by its signature, so a new one is found too) and its letters' links collected."""
+    """Every link with a token the app mails: each feature's letters (`Letters` subclasses), each
+    `send_*` of theirs that takes a token called (found by its signature, so a new one is found
+    too), and the letters' links collected."""
     sent: list[EmailMessage] = []
 
     class Keep:
@@ -84,10 +86,14 @@ async def every_token_link() -> list[str]:
             sent.append(letter.message)
 
     settings = Settings(environment="development", public_url="https://farm.test")
-    mailer = AccountMailer(settings, Keep())  # type: ignore[arg-type]
     user = User.model_construct(id=PydanticObjectId(), email="person@example.com", created_at=utcnow())
     values = {str: "a-token-value", int: 3600, bool: True, datetime: utcnow()}
-    for name, method in inspect.getmembers(mailer, inspect.iscoroutinefunction):
+    senders = [
+        method
+        for letters in Letters.__subclasses__()
+        for method in inspect.getmembers(letters(settings, Keep()), inspect.iscoroutinefunction)  # type: ignore[arg-type]
+    ]
+    for name, method in senders:
         hints = typing.get_type_hints(method)
         if not name.startswith("send_") or not any("token" in parameter for parameter in hints):
             continue

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
-from backend.apps.auth.activity import SecurityLog
+from backend.apps.auth.activity.log import SecurityLog
 from backend.apps.user.email_change import EmailChange
 from backend.apps.user.models import User
 from backend.core.clock import utcnow

@@ -14,7 +14,6 @@ from httpx import AsyncClient, Response
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.core.ratelimit import RateLimitCounter
-from backend.main import DOCUMENT_MODELS
 from backend.tests.auth.test_confirmation import age_sessions, confirmation_required
 from backend.tests.auth.test_mfa import Clock, add_passkey, enrol, set_totp_clock, ticket_for
 from backend.tests.auth.test_sign_in_links import mailed_link_token
@@ -44,17 +43,18 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return set_totp_clock(monkeypatch)
 
 
-def collections() -> list[str]:
-    names = [model.Settings.name for model in DOCUMENT_MODELS]
+def collections(server: Server) -> list[str]:
+    """Every collection of the app (each module's), but those keyed by no user."""
+    names = [model.Settings.name for model in server.app.state.document_models]
     return [name for name in names if name not in NOBODYS]
 
 
-async def documents_of(user_id: PydanticObjectId) -> dict[str, int]:
+async def documents_of(server: Server, user_id: PydanticObjectId) -> dict[str, int]:
     """Per collection, how many documents belong to `user_id`."""
     database = User.get_pymongo_collection().database
     return {
         name: await database[name].count_documents({OWNER_FIELD.get(name, "user_id"): user_id})
-        for name in collections()
+        for name in collections(server)
     }
 
 
@@ -75,7 +75,7 @@ async def with_something_everywhere(server: Server, clock: Clock, email: str) ->
     await database["oauth_accounts"].insert_one(
         {"user_id": user.id, "provider": "github", "subject": email, "email": email, "linked_at": utcnow()}
     )
-    if "security_events" in collections():
+    if "security_events" in collections(server):
         await database["security_events"].insert_one(
             {"user_id": user.id, "type": "sign_in", "at": utcnow(), "ip": "", "user_agent": "", "detail": {}}
         )
@@ -89,17 +89,17 @@ async def delete_me(client: AsyncClient) -> Response:
 async def test_deleting_my_account_removes_every_document_of_mine(server: Server, clock: Clock) -> None:
     mine, me = await with_something_everywhere(server, clock, "leaving@example.com")
     _, other = await with_something_everywhere(server, clock, "staying@example.com")
-    before = await documents_of(me.id)
+    before = await documents_of(server, me.id)
     assert [name for name, count in before.items() if count == 0] == [], before
-    others_before = await documents_of(other.id)
+    others_before = await documents_of(server, other.id)
 
     response = await delete_me(mine)
 
     assert response.status_code == 204, response.text
     assert response.content == b""
-    assert await documents_of(me.id) == dict.fromkeys(collections(), 0)
+    assert await documents_of(server, me.id) == dict.fromkeys(collections(server), 0)
     # Only mine: the other account keeps all of its own.
-    assert await documents_of(other.id) == others_before
+    assert await documents_of(server, other.id) == others_before
 
 
 async def test_the_browser_is_signed_out_and_every_token_of_mine_dies(server: Server) -> None:

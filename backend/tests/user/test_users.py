@@ -3,7 +3,6 @@
 from httpx import AsyncClient
 
 from backend.apps.todo.models import Task
-from backend.apps.user.emails import build_mailer
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
 from backend.tests.conftest import Server
@@ -211,9 +210,9 @@ async def test_first_superuser_is_created_at_startup_once(make_server) -> None:
         me = (await client.get("/users/me")).json()
         assert me["is_superuser"] is True and me["is_verified"] is True
         # What each start-up runs changes nothing the second time.
-        mailer, _ = build_mailer(server.settings)
+        letters = server.app.state.modules["user"].letters
         assert not await ensure_superuser(
-            server.settings, mailer, "BOSS@example.com", "another harbour lantern"
+            server.settings, letters, "BOSS@example.com", "another harbour lantern"
         )
         assert await User.find(User.email == "boss@example.com").count() == 1
         await login(client, "boss@example.com", "quiet harbour lantern 7")

@@ -1,0 +1,241 @@
+"""Sessions that can really be ended.
+
+Every login starts a session (stored in `sessions`) and hands out a refresh token. Refresh
+tokens are random, stored only as SHA-256 hashes (`refresh_tokens`), and single-use: each
+refresh claims the presented token atomically and issues its successor, so two workers racing
+on one token produce exactly one rotation. Presenting a token that was already used revokes the
+whole session (reuse detection), except the immediately previous token within a few seconds,
+which is a second tab racing the first and gets an access token without a new refresh token.
+
+Revocation is immediate and cheap to check: the user document lists the ids of its live sessions
+(`session_ids`), access tokens carry their session id (`sid`), and the one read that loads the
+user for a request also tells whether the session is still live.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+from fastapi import Request
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from backend.apps.auth.activity.log import EventType, security_log
+from backend.apps.auth.sessions.models import RefreshToken, Session
+from backend.apps.user.models import User
+from backend.config import Settings
+from backend.core.clock import utcnow
+from backend.core.crypto import new_secret, token_hash
+
+MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
+USER_AGENT_MAX_LENGTH = 256
+
+
+class RefreshRefused(Exception):
+    """Why a refresh token buys nothing; `code` is the API's `detail`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    session: Session
+    user: User
+    refresh_token: str | None  # None for the grace answer: the racing tab's cookie is already new
+
+
+class Sessions:
+    def __init__(self, settings: Settings) -> None:
+        self.idle = timedelta(seconds=settings.session_idle_timeout_seconds)
+        self.absolute = timedelta(seconds=settings.session_absolute_lifetime_seconds)
+        self.grace = timedelta(seconds=settings.refresh_grace_seconds)
+
+    async def start(self, user: User, user_agent: str, ip: str) -> tuple[Session, str]:
+        now = utcnow()
+        absolute = now + self.absolute
+        session = Session(
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=min(now + self.idle, absolute),
+            absolute_expires_at=absolute,
+            user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+            ip=ip,
+        )
+        await session.insert()
+        refresh_token = await self._issue(session)
+        await _users().update_one(
+            {"_id": user.id},
+            {"$push": {"session_ids": {"$each": [session.id], "$slice": -MAX_SESSIONS_PER_USER}}},
+        )
+        return session, refresh_token
+
+    async def find_token(self, presented: str) -> RefreshToken | None:
+        return await RefreshToken.get(token_hash(presented))
+
+    async def refresh(
+        self, token: RefreshToken, user_agent: str, ip: str, request: Request | None = None
+    ) -> Refreshed:
+        """Exchange a refresh token (found with `find_token`) for a session's next tokens.
+        `request`, when given, is where a reuse is logged from."""
+        now = utcnow()
+        successor = new_secret()
+        claimed = await _tokens().find_one_and_update(
+            {"_id": token.id, "used_at": None},
+            {"$set": {"used_at": now, "replaced_by": token_hash(successor)}},
+        )
+        if claimed is None:
+            return await self._replayed(token, now, request)
+        session = await _sessions().find_one_and_update(
+            {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}},
+            {
+                "$set": {
+                    "last_used_at": now,
+                    "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                    "ip": ip,
+                    # A token expires with its session's absolute deadline.
+                    "expires_at": min(now + self.idle, token.expires_at),
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if session is None:
+            raise RefreshRefused("SESSION_ENDED")
+        live = Session.model_validate(session)
+        user = await self._live_user(live)
+        await self._issue(live, successor)
+        return Refreshed(live, user, successor)
+
+    async def _replayed(self, token: RefreshToken, now: datetime, request: Request | None) -> Refreshed:
+        current = await RefreshToken.get(token.id)
+        session = await Session.get(token.session_id)
+        if current is None or current.used_at is None or session is None:
+            raise RefreshRefused("SESSION_ENDED")
+        if session.revoked_at or session.expires_at <= now:
+            raise RefreshRefused("SESSION_ENDED")
+        successor = await RefreshToken.get(current.replaced_by) if current.replaced_by else None
+        racing_tab = now - current.used_at <= self.grace and (successor is None or successor.used_at is None)
+        if not racing_tab:
+            await self.end(
+                session.user_id,
+                session.id,
+                "refresh token reuse",
+                event="refresh_token_reused",
+                request=request,
+            )
+            raise RefreshRefused("REFRESH_TOKEN_REUSED")
+        return Refreshed(session, await self._live_user(session), None)
+
+    async def _live_user(self, session: Session) -> User:
+        user = await User.get(session.user_id)
+        if user is None or not user.is_active or session.id not in user.session_ids:
+            raise RefreshRefused("SESSION_ENDED")
+        return user
+
+    async def _issue(self, session: Session, token: str | None = None) -> str:
+        token = token or new_secret()
+        await RefreshToken(
+            id=token_hash(token),
+            session_id=session.id,
+            user_id=session.user_id,
+            expires_at=session.absolute_expires_at,
+        ).insert()
+        return token
+
+    async def live(self, user: User) -> list[Session]:
+        """The live sessions of `user`, most recently used first."""
+        return (
+            await Session.find(
+                {
+                    "user_id": user.id,
+                    "_id": {"$in": user.session_ids},
+                    "revoked_at": None,
+                    "expires_at": {"$gt": utcnow()},
+                }
+            )
+            .sort([("last_used_at", -1)])
+            .to_list()
+        )
+
+    async def end(
+        self,
+        user_id: PydanticObjectId,
+        session_id: str,
+        reason: str,
+        *,
+        event: EventType = "session_ended",
+        request: Request | None = None,
+    ) -> bool:
+        """End one session of `user_id`; False when it is not theirs or already gone. An ended
+        session is an `event` in the account's security log, from `request`."""
+        result = await _users().update_one({"_id": user_id}, {"$pull": {"session_ids": session_id}})
+        await _sessions().update_one(
+            {"_id": session_id, "user_id": user_id, "revoked_at": None},
+            {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}},
+        )
+        ended = result.modified_count == 1
+        if ended:
+            await security_log.record(user_id, event, request, session_id=session_id, reason=reason)
+        return ended
+
+    async def end_all(
+        self,
+        user_id: PydanticObjectId,
+        reason: str,
+        keep: str | None = None,
+        *,
+        event: EventType = "session_ended",
+        request: Request | None = None,
+    ) -> int:
+        """End every session of `user_id`, except `keep` when given; when that ended any, one
+        `event` in the account's security log, from `request`, says how many. How many ended."""
+        await _users().update_one({"_id": user_id}, {"$set": {"session_ids": [keep] if keep else []}})
+        query: dict[str, object] = {"user_id": user_id, "revoked_at": None}
+        if keep:
+            query["_id"] = {"$ne": keep}
+        ended = await _sessions().update_many(
+            query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+        )
+        if ended.modified_count:
+            await security_log.record(user_id, event, request, reason=reason, sessions=ended.modified_count)
+        return ended.modified_count
+
+    async def confirm(self, session_id: str) -> None:
+        await _sessions().update_one({"_id": session_id}, {"$set": {"confirmed_at": utcnow()}})
+
+    async def last_confirmed(self, session_id: str) -> datetime | None:
+        """When the live session `session_id` signed in or was last confirmed."""
+        found = await _sessions().find_one(
+            {"_id": session_id, "revoked_at": None}, projection={"created_at": 1, "confirmed_at": 1}
+        )
+        if found is None:
+            return None
+        return max(found["created_at"], found.get("confirmed_at") or found["created_at"])
+
+    async def forget_user(self, user_id: PydanticObjectId) -> None:
+        """Delete every trace of a deleted user's sessions."""
+        await _sessions().delete_many({"user_id": user_id})
+        await _tokens().delete_many({"user_id": user_id})
+
+
+# Raw collections for the atomic operations Beanie has no shorthand for.
+def _users() -> AsyncCollection[dict[str, Any]]:
+    return User.get_pymongo_collection()
+
+
+def _sessions() -> AsyncCollection[dict[str, Any]]:
+    return Session.get_pymongo_collection()
+
+
+def _tokens() -> AsyncCollection[dict[str, Any]]:
+    return RefreshToken.get_pymongo_collection()
+
+
+def others_signed_out(sessions: int) -> str:
+    """The notice mail's words for the other sessions a change ended."""
+    if not sessions:
+        return "You had no other session signed in."
+    return f"Your {sessions} other session{'s were' if sessions != 1 else ' was'} signed out."

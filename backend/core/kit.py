@@ -1,0 +1,32 @@
+"""The kit every module is built with: the settings, and the services all share."""
+
+from dataclasses import dataclass
+
+from backend.config import Settings
+from backend.core.hashing import HashingPool
+from backend.core.mail import build_postman
+from backend.core.mail.delivery import Postman
+from backend.core.mail.dev_mailbox import DevMailbox
+from backend.core.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What every module is built with."""
+
+    settings: Settings
+    postman: Postman
+    mailbox: DevMailbox | None  # where mail goes without SMTP
+    limiter: RateLimiter
+    hashing: HashingPool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Kit":
+        postman, mailbox = build_postman(settings)
+        return cls(
+            settings=settings,
+            postman=postman,
+            mailbox=mailbox,
+            limiter=RateLimiter(settings.rate_limit_enabled),
+            hashing=HashingPool.from_settings(settings),
+        )
