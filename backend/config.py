@@ -147,14 +147,14 @@ class Settings(BaseSettings):
     session_idle_timeout_seconds: int = Field(14 * 86400, ge=60)
     session_absolute_lifetime_seconds: int = Field(30 * 86400, ge=60)
     refresh_grace_seconds: int = Field(5, ge=0, le=60)
-    # One-time sign-in links mailed on request (apps/auth/sign_in_links.py).
+    # One-time sign-in links mailed on request (apps/auth/methods/sign_in_links/).
     sign_in_links_enabled: bool = True
     sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)
-    # The name authenticator apps and passkey prompts show beside the account (apps/auth/mfa.py).
+    # The name authenticator apps and passkey prompts show beside the account (apps/auth/methods/totp/, passkeys/).
     app_name: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
     # Changing how an account signs in needs a sign-in or a confirmation this recent.
     confirmation_window_seconds: int = Field(300, ge=30, le=3600)
-    # How long each account's security activity is kept (apps/auth/activity.py; a TTL index).
+    # How long each account's security activity is kept (apps/auth/activity/; a TTL index).
     security_log_retention_days: int = Field(90, ge=1, le=3650)
     # Accounts whose address nobody ever proved are deleted this many days after they were made,
     # with a reminder before (apps/user/unverified.py); 0 keeps them.

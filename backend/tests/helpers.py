@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ from httpx import AsyncClient, Response
 from backend.apps.user.models import User
 
 PASSWORD = "correct horse battery staple"
+REPO = Path(__file__).resolve().parents[2]  # the checkout
 
 
 async def register(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:

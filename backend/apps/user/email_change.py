@@ -1,7 +1,7 @@
 """Changing the account's email address: confirmed from the new address before it happens.
 
 `PATCH /users/me` with `{"email"}` needs a session that signed in, or confirmed it is you, within
-the last few minutes (the password or a second factor; the route is in routers.py). It changes
+the last few minutes (the password or a second factor; the route is in routes.py). It changes
 nothing yet: the account stays at its address and signs in with it; the new address gets a link
 that makes the change (`PUBLIC_URL/email-change/confirm?token=...`, 24 hours, once), and the
 current one is told at once, with a link of its own that cancels it
@@ -12,7 +12,7 @@ Storage (`email_changes`, one document per account, `_id` = the user's id): each
 256 random bits, kept only as SHA-256; a TTL index removes changes that ran out.
 
 `POST /auth/email-change/confirm` completes only for the holder of the account (the auth app's
-proofing.py): a request signed in to it, or one that brings its password (the link may open in
+flows/verification.py): a request signed in to it, or one that brings its password (the link may open in
 another browser). Whoever holds the new inbox but not the account cannot move an account that
 is not theirs to their address, nor be made the owner of one they never chose. It then
 claims the change with one `find_one_and_delete`, so a link works once, then moves the account
@@ -250,7 +250,7 @@ def get_email_change_router(
     prove_holder: HolderCheck,
 ) -> APIRouter:
     """My pending change, and the routes of the two mailed links. (PATCH /users/me, which asks
-    for a change, is in routers.py.) `maybe_session` is a dependency giving the request's session
+    for a change, is in routes.py.) `maybe_session` is a dependency giving the request's session
     (anything with `.user`) or None; `prove_holder` decides whether the request holds an account."""
     CurrentUser = Annotated[User, Depends(users.current_user(active=True))]
     MaybeSession = Annotated[Any, Depends(maybe_session)]

@@ -17,7 +17,7 @@ from backend.core.schemas import PartialUpdate
 
 class User(BeanieBaseUser, Document):
     created_at: datetime = Field(default_factory=utcnow)
-    # Ids of the live sessions (see sessions.py): checked on every request, never exposed.
+    # Ids of the live sessions (the auth app's sessions/): checked on every request, never exposed.
     session_ids: list[str] = Field(default_factory=list)
     # False for accounts made by signing in with a provider, until a password is set by reset.
     password_set: bool = True

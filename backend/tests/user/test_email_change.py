@@ -18,8 +18,8 @@ from backend.apps.auth.activity.log import SecurityLog
 from backend.apps.user.email_change import EmailChange
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
-from backend.tests.auth.test_confirmation import age_sessions, confirmation_required
-from backend.tests.auth.test_sign_in_links import mailed_link_token
+from backend.tests.auth.flows.test_step_up import age_sessions, confirmation_required
+from backend.tests.auth.methods.sign_in_links.test_sign_in_links import mailed_link_token
 from backend.tests.conftest import Server, ServerFactory
 from backend.tests.helpers import (
     PASSWORD,
@@ -45,7 +45,7 @@ async def ask(client: AsyncClient, email: str) -> Response:
 
 async def open_confirm(server: Server, token: str) -> Response:
     """The confirmation link, opened in a browser with no session: the account's password
-    completes it (test_account_proofing.py has the rule)."""
+    completes it (tests/auth/flows/test_verification.py has the rule)."""
     return await server.client().post(
         "/auth/email-change/confirm", json={"token": token, "password": PASSWORD}
     )

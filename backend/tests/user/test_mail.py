@@ -125,7 +125,7 @@ async def test_forgot_reset_and_log_in_with_the_new_password(make_server, inbox:
         await register(client, "forgot@example.com")
         await inbox.wait_for(1)
         # Proved, so the reset is only a reset (on an unproved account it also proves the
-        # address and removes what was set up before: test_account_proofing.py).
+        # address and removes what was set up before: tests/auth/flows/test_verification.py).
         await User.get_pymongo_collection().update_one(
             {"email": "forgot@example.com"}, {"$set": {"is_verified": True}}
         )

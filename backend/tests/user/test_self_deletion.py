@@ -14,9 +14,9 @@ from httpx import AsyncClient, Response
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.core.ratelimit import RateLimitCounter
-from backend.tests.auth.test_confirmation import age_sessions, confirmation_required
-from backend.tests.auth.test_mfa import Clock, add_passkey, enrol, set_totp_clock, ticket_for
-from backend.tests.auth.test_sign_in_links import mailed_link_token
+from backend.tests.auth.flows.test_step_up import age_sessions, confirmation_required
+from backend.tests.auth.methods.sign_in_links.test_sign_in_links import mailed_link_token
+from backend.tests.auth.second_steps import Clock, add_passkey, enrol, set_totp_clock, ticket_for
 from backend.tests.conftest import Server, ServerFactory
 from backend.tests.helpers import (
     PASSWORD,

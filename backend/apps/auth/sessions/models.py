@@ -21,7 +21,7 @@ class Session(Document):
     ip: str = ""
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
-    confirmed_at: datetime | None = None  # the last "confirm it is you" (confirmation.py)
+    confirmed_at: datetime | None = None  # the last "confirm it is you" (flows/step_up.py)
 
     class Settings:
         name = "sessions"

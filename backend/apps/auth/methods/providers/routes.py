@@ -10,7 +10,7 @@ The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect C
    and the browser is sent to the provider.
 2. `GET /auth/oauth/{provider}/callback` accepts the answer only with that cookie and the same
    `state` (RFC 6749 section 10.12: this is what binds the answer to the browser that asked),
-   exchanges the code with the verifier, verifies the ID token (providers.py) and then:
+   exchanges the code with the verifier, verifies the ID token (clients.py) and then:
    - an identity linked before signs its account in;
    - a new identity whose email no account uses creates an account (verified when the provider
      vouches for the address; no usable password until the person sets one by reset);
@@ -21,13 +21,13 @@ The flow (RFC 6749 authorization code, RFC 7636 PKCE with S256, OpenID Connect C
      credential gets in and nobody with it is locked out. An unverified account's address was
      never proved, so the account may be a stranger's: a provider that vouches for the address
      proves the inbox, and the account becomes its owner's alone, everything its maker set up
-     removed (proofing.py), before the identity is linked; a provider that does not vouch gets
+     removed (flows/verification.py), before the identity is linked; a provider that does not vouch gets
      ACCOUNT_EXISTS;
    - for a link flow, the identity is linked to the signed-in user unless another account has it
      or the user's address is not verified (VERIFICATION_REQUIRED).
    A sign-in ends in the same session a password login starts (cookies, refresh token) and a
    redirect to the app, which restores it through the refresh cookie; for an account with a
-   second factor, in a redirect to `/sign-in/mfa?ticket=...&methods=...` instead (see mfa.py).
+   second factor, in a redirect to `/sign-in/mfa?ticket=...&methods=...` instead (see flows/sign_in.py).
    Every failure redirects to `/sign-in/error?code=...` (or the account page for a link), never
    to a JSON error page.
 Linked identities, and the routes that list and unlink them, are in linked.py; the provider

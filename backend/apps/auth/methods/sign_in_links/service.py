@@ -9,7 +9,7 @@ links that ran out.
 `POST /auth/sign-in-link/consume` claims the link with one atomic `find_one_and_delete`, so two
 workers racing on one token start exactly one session, then starts a session exactly as a
 password login does. Opening the link proves the address: on an account whose address was not
-proved yet, that makes the person with the inbox the only one in it (proofing.py: whoever made
+proved yet, that makes the person with the inbox the only one in it (flows/verification.py: whoever made
 the account keeps nothing). A link is for the address it was mailed to: once the account's email
 changes, its older links are refused.
 """

@@ -7,7 +7,6 @@ the collection (`logged`), oldest first, so a test reads them in the order they 
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -19,7 +18,10 @@ from backend.apps.auth.activity.device import BROWSERS, SYSTEMS, describe_device
 from backend.apps.auth.activity.log import EXPIRY_INDEX, EventType, SecurityEvent, security_log
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
-from backend.tests.auth.test_mfa import (
+from backend.tests.auth.methods.passkeys.test_passkeys import sign_in as passkey_sign_in
+from backend.tests.auth.methods.providers.test_providers import corp, sign_in_with
+from backend.tests.auth.methods.sign_in_links.test_sign_in_links import consume, mailed_link_token
+from backend.tests.auth.second_steps import (
     Clock,
     add_passkey,
     enrolled,
@@ -29,13 +31,11 @@ from backend.tests.auth.test_mfa import (
     user_named,
     verify,
 )
-from backend.tests.auth.test_oauth import corp, sign_in_with
-from backend.tests.auth.test_passkeys import sign_in as passkey_sign_in
-from backend.tests.auth.test_sessions import log_in, refresh_token_in, refresh_with
-from backend.tests.auth.test_sign_in_links import consume, mailed_link_token
+from backend.tests.auth.sessions.test_sessions import log_in, refresh_token_in, refresh_with
 from backend.tests.conftest import BASE_URL, Server, ServerFactory
 from backend.tests.helpers import (
     PASSWORD,
+    REPO,
     claims_of,
     login,
     mailed_token,
@@ -47,7 +47,6 @@ from backend.tests.helpers import (
 from backend.tests.oidc import OIDCProvider
 from backend.tests.user.test_mail import Inbox, smtp_settings
 
-REPO = Path(__file__).resolve().parents[3]
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

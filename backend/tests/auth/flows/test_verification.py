@@ -28,8 +28,8 @@ from backend.apps.auth.methods.passkeys.models import Passkey
 from backend.apps.auth.methods.providers.linked import OAuthAccount
 from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
-from backend.tests.auth.test_oauth import APP, corp, error_of, local_path, sign_in_with
-from backend.tests.auth.test_passkeys import ORIGIN, add_passkey, options
+from backend.tests.auth.methods.passkeys.test_passkeys import ORIGIN, add_passkey, options
+from backend.tests.auth.methods.providers.test_providers import APP, corp, error_of, local_path, sign_in_with
 from backend.tests.conftest import Server, ServerFactory
 from backend.tests.helpers import (
     PASSWORD,

@@ -36,9 +36,8 @@ from pymongo import MongoClient
 from backend.apps.auth.tokens.keys import write_new_key
 from backend.core.embedded_db import free_port
 from backend.tests.conftest import TEST_APP_ID, TEST_SECRET
-from backend.tests.helpers import PASSWORD, claims_of, header_of
+from backend.tests.helpers import PASSWORD, REPO, claims_of, header_of
 
-REPO = Path(__file__).resolve().parents[3]
 NODE_DIR = REPO / "backend" / "tests" / "node"
 VERIFY_SCRIPT = NODE_DIR / "verify-token.mjs"
 HOST = "127.0.0.1"

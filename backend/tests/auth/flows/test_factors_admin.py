@@ -7,7 +7,7 @@ from bson import ObjectId
 from backend.apps.auth.flows.factors import SecondFactorState
 from backend.apps.auth.flows.sign_in import MfaTicket
 from backend.apps.auth.methods.passkeys.models import Passkey
-from backend.tests.auth.test_mfa import (
+from backend.tests.auth.second_steps import (
     NO_FACTOR,
     Clock,
     add_passkey,

@@ -14,7 +14,8 @@ from backend.apps.auth.flows.factors import SecondFactorState
 from backend.apps.auth.sessions.models import Session
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
-from backend.tests.auth.test_mfa import (
+from backend.tests.auth.methods.sign_in_links.test_sign_in_links import mailed_link_token
+from backend.tests.auth.second_steps import (
     NO_FACTOR,
     Clock,
     add_passkey,
@@ -28,7 +29,6 @@ from backend.tests.auth.test_mfa import (
     user_named,
     verify,
 )
-from backend.tests.auth.test_sign_in_links import mailed_link_token
 from backend.tests.conftest import Server, ServerFactory
 from backend.tests.helpers import PASSWORD, mailed_subjects, register, verified_sign_up
 
@@ -317,7 +317,7 @@ async def test_the_schema_documents_confirmation(server: Server) -> None:
     for method, path, _ in CHANGES:
         forbidden = paths[path][method.lower()]["responses"]["403"]
         assert "CONFIRMATION_REQUIRED" in forbidden["description"], path
-        # What adds a way in needs a verified address first (proofing.py): either refusal.
+        # What adds a way in needs a verified address first (flows/verification.py): either refusal.
         adds = method == "POST" and path != "/auth/confirm"
         model = "ProvedAddressRefusal" if adds else "ConfirmationRequiredResponse"
         assert forbidden["content"]["application/json"]["schema"] == {

@@ -159,7 +159,7 @@ async def test_an_unverified_local_account_becomes_the_address_owners_alone(
     client = app.client()
     assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
 
-    # The owner of the address is in, and whoever registered it is out (test_account_proofing.py).
+    # The owner of the address is in, and whoever registered it is out (flows/test_verification.py).
     assert (await client.get("/users/me")).json()["is_verified"] is True
     assert (await registrant.get("/users/me")).status_code == 401
     relogin = await app.client().post(
