@@ -90,18 +90,18 @@ frontend: frontend/dist/index.html
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 	$(NPM) run build
 
-# The typed client (frontend/src/api/schema.d.ts) is generated from the backend and committed.
+# The typed client (frontend/src/lib/api/schema.d.ts) is generated from the backend and committed.
 api: $(VENV)/.runtime frontend/node_modules/.installed
 	@mkdir -p data
 	$(BIN)/python -m backend.manage openapi --output data/openapi.json
-	cd frontend && npx openapi-typescript ../data/openapi.json --default-non-nullable false -o src/api/schema.d.ts
+	cd frontend && npx openapi-typescript ../data/openapi.json --default-non-nullable false -o src/lib/api/schema.d.ts
 
 api-check: $(VENV)/.runtime frontend/node_modules/.installed
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BIN)/python -m backend.manage openapi --output "$$tmp/openapi.json"; \
 	(cd frontend && npx openapi-typescript "$$tmp/openapi.json" --default-non-nullable false -o "$$tmp/schema.d.ts" >/dev/null); \
-	if ! diff -u frontend/src/api/schema.d.ts "$$tmp/schema.d.ts"; then \
-		echo "frontend/src/api/schema.d.ts is stale against the backend: run 'make api' and commit it"; exit 1; fi; \
+	if ! diff -u frontend/src/lib/api/schema.d.ts "$$tmp/schema.d.ts"; then \
+		echo "frontend/src/lib/api/schema.d.ts is stale against the backend: run 'make api' and commit it"; exit 1; fi; \
 	echo "the API client is up to date with the backend"
 
 # Debian's Chromium drives the browser tests (Playwright's own download cannot work offline).
@@ -112,9 +112,13 @@ chromium:
 
 test: lint test-backend test-frontend e2e
 
-lint: $(VENV)/.dev
+# Style, and the direction of imports: import-linter's contracts (pyproject.toml) for the backend,
+# dependency-cruiser's rules (frontend/.dependency-cruiser.cjs) for the frontend's features.
+lint: $(VENV)/.dev frontend/node_modules/.installed
 	$(BIN)/ruff check backend benchmarks examples
 	$(BIN)/ruff format --check backend benchmarks examples
+	$(BIN)/lint-imports
+	$(NPM) run lint:imports
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
 	tools/oidc-provider/node_modules/.installed

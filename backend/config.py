@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     # One-time sign-in links mailed on request (apps/auth/methods/sign_in_links/).
     sign_in_links_enabled: bool = True
     sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)
-    # The name authenticator apps and passkey prompts show beside the account (apps/auth/methods/totp/, passkeys/).
+    # The name authenticator apps and passkey prompts show beside the account (methods/totp, passkeys).
     app_name: str = Field("FARM Auth", min_length=1, max_length=64, pattern=r"^[^:]+$")
     # Changing how an account signs in needs a sign-in or a confirmation this recent.
     confirmation_window_seconds: int = Field(300, ge=30, le=3600)

@@ -31,7 +31,6 @@ from backend.apps.auth.tokens.module import TokensModule
 from backend.apps.todo.module import TodoModule
 from backend.apps.user.models import User
 from backend.apps.user.module import UserModule
-from backend.apps.user.routes import add_user_error_handlers
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
@@ -136,9 +135,10 @@ def create_app(
     app.state.modules = {module.name: module for module in built}
     app.state.document_models = document_models(built)
     add_error_handlers(app)
-    add_user_error_handlers(app)
     add_docs(app)
     for module in built:
+        for exception, handler in module.exception_handlers().items():
+            app.add_exception_handler(exception, handler)
         for router in module.routers():
             app.include_router(router)
     add_frontend(app, settings.frontend_dist)  # last: its fallback must not shadow the API

@@ -24,6 +24,7 @@ from backend.apps.auth.tokens import inspect as inspect_token
 from backend.apps.auth.tokens.keys import (
     ASYMMETRIC_ALGORITHMS,
     HMAC_ALGORITHM,
+    JWKS_MAX_AGE,
     NEXT_SUFFIX,
     Key,
     KeyRing,
@@ -31,7 +32,6 @@ from backend.apps.auth.tokens.keys import (
     load_key_file,
     write_new_key,
 )
-from backend.apps.auth.tokens.routes import JWKS_MAX_AGE
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.module import UserModule
 from backend.config import ConfigError, Settings, load_settings_or_exit

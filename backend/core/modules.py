@@ -16,6 +16,7 @@ Then `Module` says all the app needs to know of it:
 - `startup()`: checks, indexes of its own and warnings, once the database is ready;
   `background()`: jobs that run while the app does;
 - `documented_errors()`: the statuses its dependencies can answer, for the OpenAPI document;
+  `exception_handlers()`: the answers to exceptions of its own that reach the app;
 - `joined(modules)`: once every module is built, the whole list, for a module that serves all
   the others (the user module runs every `forget_user` when a user is deleted).
 """
@@ -49,6 +50,9 @@ class Module:
         return ()
 
     def documented_errors(self) -> dict[Callable[..., Any], list[int]]:
+        return {}
+
+    def exception_handlers(self) -> dict[type[Exception], Callable[..., Awaitable[Any]]]:
         return {}
 
     def joined(self, modules: Sequence["Module"]) -> None:

@@ -14,7 +14,7 @@ import {
 /**
  * Issue 17 as the squatter and the owner meet it: someone registers an address that is not
  * theirs; until it is confirmed the account binds nothing, and once the owner of the address gets
- * in, the squatter is out. (The backend's test_account_proofing.py tries every path and class.)
+ * in, the squatter is out. (The backend's tests/auth/flows/test_verification.py tries every path and class.)
  */
 
 test("someone else's address: the squatter binds nothing, and the owner's reset shuts them out", async ({ page, browser, request }) => {

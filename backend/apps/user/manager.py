@@ -213,7 +213,8 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
         # A reset proves the inbox. On an account whose address was unproved until now, whoever
-        # held it before is removed, sessions and all, and the owner told (the auth app's flows/verification.py).
+        # held it before is removed, sessions and all, and the owner told (the auth app's
+        # flows/verification.py).
         if await self.hooks.inbox_proved(self, user, "password_reset", request, password_kept=True):
             return
         # `user` as it was before the reset (reset_password passes that one): an account made

@@ -9,11 +9,14 @@ built. The user app imports no other app.
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from beanie import PydanticObjectId
 from fastapi import APIRouter
+from fastapi_users import exceptions
 from fastapi_users.exceptions import InvalidPasswordException
 
+from backend.apps.user.access import AccountAccess
 from backend.apps.user.email_change import EmailChange, EmailChanges, get_email_change_router
 from backend.apps.user.letters import UserLetters
 from backend.apps.user.manager import (
@@ -23,7 +26,7 @@ from backend.apps.user.manager import (
     user_manager_dependency,
 )
 from backend.apps.user.models import User
-from backend.apps.user.routes import AccountAccess, get_users_router
+from backend.apps.user.routes import get_users_router, user_vanished
 from backend.apps.user.unverified import UnverifiedAccounts, UnverifiedPolicy
 from backend.core.kit import Kit
 from backend.core.modules import Module
@@ -68,6 +71,9 @@ class UserModule(Module):
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         await self.email_changes.forget_user(user_id)
+
+    def exception_handlers(self) -> dict[type[Exception], Callable[..., Awaitable[Any]]]:
+        return {exceptions.UserNotExists: user_vanished}
 
     async def remove_ways_in(self, user_id: PydanticObjectId) -> list[str]:
         change = await EmailChange.get(user_id)

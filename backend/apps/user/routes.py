@@ -6,17 +6,16 @@ app's (apps/auth/methods/password, apps/auth/flows/verification.py).
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi_users import FastAPIUsers, exceptions
 from pydantic import BaseModel
 
-from backend.apps.user.email_change import EmailChangeAccepted, EmailChangeRequest, EmailChanges, HolderCheck
+from backend.apps.user.access import AccountAccess
+from backend.apps.user.email_change import EmailChangeAccepted, EmailChangeRequest, EmailChanges
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User, UserRead, UserUpdate
 from backend.apps.user.superusers import LAST_SUPERUSER
@@ -36,27 +35,6 @@ LAST_SUPERUSER_RESPONSE: dict[int | str, dict[str, Any]] = {
 class SignedIn(Protocol):
     @property
     def user(self) -> User: ...
-
-
-@dataclass(frozen=True)
-class AccountAccess:
-    """What the account routes need from the auth app, which hands it in (the user app imports no
-    other app).
-
-    `users`: FastAPI Users, authenticating through the auth app's sessions. `confirmed`: a
-    dependency giving the session (anything with `.user`) when it signed in, or confirmed it is
-    me, within the last few minutes, else 403 CONFIRMATION_REQUIRED, which
-    `confirmation_responses` documents. `clear_cookies` signs a browser out. `maybe_session`: a
-    dependency giving the request's session or None; `prove_holder` decides whether a request
-    holds an account (its session, or its password).
-    """
-
-    users: "Users"
-    confirmed: Callable[..., Any]
-    confirmation_responses: dict[int | str, dict[str, Any]]
-    clear_cookies: Callable[[Response], None]
-    maybe_session: Callable[..., Any]
-    prove_holder: HolderCheck
 
 
 def get_users_router(
@@ -80,12 +58,10 @@ def with_last_superuser_conflict(router: APIRouter) -> APIRouter:
     return router
 
 
-def add_user_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(exceptions.UserNotExists)
-    async def user_vanished(request: Request, exc: exceptions.UserNotExists) -> JSONResponse:
-        # A user deleted while a request was changing them (the adapter's atomic update found
-        # nothing): the same answer as a user that was never there.
-        return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
+async def user_vanished(request: Request, exc: exceptions.UserNotExists) -> JSONResponse:
+    """A user deleted while a request was changing them (the adapter's atomic update found
+    nothing): the same answer as a user that was never there."""
+    return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
 
 
 def get_me_router(

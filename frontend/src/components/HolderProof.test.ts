@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { signedOutText } from "../pages/TwoStepSignIn";
+import { signedOutText } from "../lib/factors";
 import { proofRequired } from "./HolderProof";
 
 describe("a link that asks who holds the account", () => {

@@ -2,15 +2,15 @@ import { useCallback, useState } from "react";
 import type { FormEvent } from "react";
 import { Link } from "react-router";
 
-import { errorMessage } from "../api/errors";
-import { errorCode, errorDetail } from "../auth/challenge";
+import { errorMessage } from "../lib/api/errors";
+import { errorCode, errorDetail } from "../lib/challenge";
 import { Alert, Field, SubmitButton } from "./ui";
 
 /**
  * A link that proves an address (verification, a new address) completes only for whoever holds
  * the account: this browser signed in to it, or its password typed here. The server says so with
  * 403 ACCOUNT_PROOF_REQUIRED, naming the account and how it can be shown (see the backend's
- * proofing.py).
+ * apps/auth/flows/verification.py).
  */
 export interface ProofRequired {
   reason: string;

@@ -2,9 +2,9 @@ import { useState } from "react";
 import type { FormEvent, ReactNode } from "react";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
 
-import type { ConfirmMethod, Proof } from "../api/secondFactors";
-import { passkeyAssertion, supportsPasskeys, UNREACHABLE } from "../auth/passkeys";
-import { normalizeCode } from "../auth/secretText";
+import type { ConfirmMethod, Proof } from "../lib/api/secondFactors";
+import { normalizeCode } from "../lib/secretText";
+import { passkeyAssertion, supportsPasskeys, UNREACHABLE } from "../lib/webauthn";
 import { Alert, Field } from "./ui";
 
 type TextMethod = Exclude<ConfirmMethod, "passkey">;

@@ -1,6 +1,6 @@
 """Where a request came from, as people recognise it: "Firefox on Linux", and the IP's network.
 
-`describe_device` follows frontend/src/pages/device.ts's `describeDevice` rule for rule (same
+`describe_device` follows frontend/src/lib/device.ts's `describeDevice` rule for rule (same
 patterns, same order), so the activity log, the new-sign-in mail and the sessions page name a
 device alike; backend/tests/auth/test_activity.py checks the two tables agree.
 """

@@ -25,8 +25,8 @@ from backend.apps.auth.flows.verification import (
     proved_address,
 )
 from backend.apps.auth.sessions.module import SessionsModule
+from backend.apps.user.access import AccountAccess
 from backend.apps.user.module import UserModule
-from backend.apps.user.routes import AccountAccess
 from backend.core.kit import Kit
 from backend.core.modules import Module
 

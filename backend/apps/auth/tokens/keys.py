@@ -40,6 +40,7 @@ ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 MAX_HS256_SECRETS = 3  # Realm's Custom JWT provider took at most three signing keys
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3
 NEXT_SUFFIX = ".next.pem"
+JWKS_MAX_AGE = 300  # how long verifiers may cache the published keys (routes.py), in seconds
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 

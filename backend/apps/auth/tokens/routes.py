@@ -14,9 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from backend.apps.auth.tokens.keys import KeyRing
+from backend.apps.auth.tokens.keys import JWKS_MAX_AGE, KeyRing
 
-JWKS_MAX_AGE = 300
 JWKS_PATH = "/.well-known/jwks.json"
 
 

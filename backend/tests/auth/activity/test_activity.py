@@ -586,7 +586,7 @@ async def test_a_sign_in_from_a_new_device_or_network_is_mailed(
 
 
 def test_devices_are_named_as_the_sessions_page_names_them() -> None:
-    source = (REPO / "frontend" / "src" / "pages" / "device.ts").read_text()
+    source = (REPO / "frontend" / "src" / "lib" / "device.ts").read_text()
     table = [
         (pattern.replace("\\/", "/"), label)
         for pattern, label in re.findall(r'\[/(.+?)/, "([^"]+)"\]', source)

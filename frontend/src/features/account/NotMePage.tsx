@@ -1,0 +1,50 @@
+import { useState } from "react";
+import { Link, useSearchParams } from "react-router";
+
+import { Alert, PublicPage, useAction } from "../../components/ui";
+import { declineAccount } from "../../lib/api/account";
+
+/**
+ * "This wasn't me", from the verification mail: someone made an account with this address and
+ * never confirmed it. One click (not the page opening: mail scanners open links) deletes it.
+ */
+export function NotMePage() {
+  const [params] = useSearchParams();
+  const token = params.get("token");
+  const [deleted, setDeleted] = useState(false);
+  const decline = useAction(() => declineAccount(token ?? ""));
+
+  async function remove() {
+    if ((await decline.run()).ok) setDeleted(true);
+  }
+
+  return (
+    <PublicPage>
+      <section aria-labelledby="not-me-title" className="card">
+        <h2 id="not-me-title">An account you did not create</h2>
+        {!token ? (
+          <Alert kind="error">This page needs the link from your email.</Alert>
+        ) : deleted ? (
+          <Alert kind="success">
+            The account was deleted, with everything in it. Nobody else was told. Your address is free: create an account
+            with it whenever you like.
+          </Alert>
+        ) : (
+          <>
+            <p>
+              Someone created an account here with your email address and never confirmed it. If it was not you, delete it:
+              whoever made it can no longer sign in, and the address is yours to use.
+            </p>
+            <Alert kind="error">{decline.error}</Alert>
+            <button type="button" className="danger" onClick={() => void remove()} disabled={decline.busy} aria-busy={decline.busy}>
+              {decline.busy ? "Deleting…" : "Delete this account"}
+            </button>
+          </>
+        )}
+        <p className="links">
+          {deleted ? <Link to="/register">Create an account</Link> : <Link to="/login">Log in</Link>}
+        </p>
+      </section>
+    </PublicPage>
+  );
+}

@@ -1,0 +1,74 @@
+import { useCallback, useEffect } from "react";
+import { Link, useSearchParams } from "react-router";
+
+import { HolderProofForm, useLinkWithProof } from "../../components/HolderProof";
+import { Alert, PublicPage, Spinner } from "../../components/ui";
+import { verifyAddress } from "../../lib/api/account";
+import { useOnceWhen } from "../../lib/once";
+import { useAuth } from "../../lib/session";
+
+/**
+ * The verification link. It confirms the address only for whoever holds the account: this
+ * browser signed in to it, or the account's password typed here. Someone who has the mailbox but
+ * never made the account is offered "this wasn't me" instead.
+ */
+export function VerifyPage() {
+  const [params] = useSearchParams();
+  const token = params.get("token");
+  const { state: auth, reloadUser } = useAuth();
+  const send = useCallback((password?: string) => verifyAddress(token ?? "", password), [token]);
+  const { state, start, withPassword } = useLinkWithProof(send);
+
+  // Sent once the session (if any) is restored: signed in, the link needs nothing more.
+  useOnceWhen(Boolean(token) && auth.status !== "unknown", start);
+
+  const signedIn = auth.status === "signed-in";
+  const done = state.phase === "done";
+  useEffect(() => {
+    if (done && signedIn) void reloadUser();
+  }, [done, signedIn, reloadUser]);
+
+  const here = `/verify?${new URLSearchParams({ token: token ?? "" }).toString()}`;
+  return (
+    <PublicPage>
+      <section aria-labelledby="verify-title" className="card">
+        <h2 id="verify-title">Verify your email address</h2>
+        {!token ? (
+          <Alert kind="error">This page needs the link from your email.</Alert>
+        ) : state.phase === "sending" ? (
+          <Spinner label="Verifying…" />
+        ) : state.phase === "done" ? (
+          <Alert kind="success">{`${state.data.email} is verified. Thank you!`}</Alert>
+        ) : state.phase === "failed" ? (
+          <Alert kind="error">{state.message}</Alert>
+        ) : (
+          <>
+            <HolderProofForm
+              proof={state.proof}
+              busy={state.busy}
+              error={state.error}
+              returnTo={here}
+              action="Verify my address"
+              onPassword={(password) => void withPassword(password)}
+            />
+            {state.proof.canDecline && (
+              <p className="links">
+                Did not create this account?{" "}
+                <Link to={`/verify/not-me?${new URLSearchParams({ token }).toString()}`}>This wasn't me</Link>
+              </p>
+            )}
+          </>
+        )}
+        <p className="links">
+          {signedIn ? <Link to="/">Go to your tasks</Link> : <Link to="/login">Log in</Link>}
+          {state.phase === "failed" && signedIn && (
+            <>
+              {" · "}
+              <Link to="/account">Send a new link</Link>
+            </>
+          )}
+        </p>
+      </section>
+    </PublicPage>
+  );
+}
