@@ -2,7 +2,7 @@
 
 python -m backend.manage create-superuser --email you@example.com
 python -m backend.manage openapi [--output PATH]     the API schema, for the frontend's client
-python -m backend.manage routes                      every route and the function that answers it
+python -m backend.manage routes [--markdown]         every route and the function that answers it
 python -m backend.manage keys new [--next] [--algorithm ALG]   a new signing key in JWT_KEYS_DIR
 python -m backend.manage keys list                   the configured keys (kid, file, role; no secrets)
 python -m backend.manage token inspect TOKEN|-       why the app would accept or refuse a token
@@ -213,13 +213,23 @@ def inspect_command(settings: Settings, argument: str) -> int:
     return 0 if result.accepted else 1
 
 
-def print_routes() -> int:
-    """Every route, and where its code is: `METHOD path  module:function`."""
+def print_routes(markdown: bool) -> int:
+    """Every route, and where its code is: `METHOD path  module:function`, or README's table."""
     rows = route_table(create_app(documented_settings()))
+    if markdown:
+        print(routes_markdown(rows), end="")
+        return 0
     width = max(len(f"{method} {path}") for method, path, _ in rows)
     for method, path, where in rows:
         print(f"{f'{method} {path}':<{width}}  {where}")
     return 0
+
+
+def routes_markdown(rows: list[tuple[str, str, str]]) -> str:
+    """README's route index: a table of every route and its code."""
+    lines = ["| route | code |", "|---|---|"]
+    lines += [f"| `{method} {path}` | `{where}` |" for method, path, where in rows]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     openapi = commands.add_parser("openapi", help="write the OpenAPI schema as JSON")
     openapi.add_argument("--output", help="a file (default: standard output)")
-    commands.add_parser("routes", help="every route and the module:function that answers it")
+    routes = commands.add_parser("routes", help="every route and the module:function that answers it")
+    routes.add_argument("--markdown", action="store_true", help="as README's route index")
     create = commands.add_parser(
         "create-superuser",
         help="create a verified superuser (password from FIRST_SUPERUSER_PASSWORD or a prompt)",
@@ -255,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "openapi":
         return export_openapi(args.output)
     if args.command == "routes":
-        return print_routes()
+        return print_routes(args.markdown)
     if args.command == "keys":
         settings = load_settings_or_exit()
         if args.keys_command == "new":

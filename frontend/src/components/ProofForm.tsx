@@ -1,91 +1,50 @@
 import { useState } from "react";
 import type { FormEvent, ReactNode } from "react";
-import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
 
+import { UNREACHABLE } from "../lib/api/errors";
 import type { ConfirmMethod, Proof } from "../lib/api/secondFactors";
-import { normalizeCode } from "../lib/secretText";
-import { passkeyAssertion, supportsPasskeys, UNREACHABLE } from "../lib/webauthn";
+import { usable, useProofMethods } from "../lib/proofs";
+import type { CeremonyProof, ProofMethod, ProofPurpose, TextProof } from "../lib/proofs";
 import { Alert, Field } from "./ui";
 
-type TextMethod = Exclude<ConfirmMethod, "passkey">;
 type Message = { kind: "error" | "info"; text: string } | null;
 
-const PREFERRED: readonly ConfirmMethod[] = ["password", "totp", "passkey", "recovery_code"];
-
-const SWITCH_LABELS: Record<ConfirmMethod, string> = {
-  password: "Use your password",
-  totp: "Use your authenticator app",
-  recovery_code: "Use a recovery code",
-  passkey: "Use a passkey",
-};
-
-/** What to ask first: the password, then the app's code, then a passkey; recovery codes last. */
-export function firstMethod(methods: readonly ConfirmMethod[], passkeysWork = true): ConfirmMethod | null {
-  return PREFERRED.find((method) => methods.includes(method) && (method !== "passkey" || passkeysWork)) ?? null;
-}
-
-function TextProofField({ method }: { method: TextMethod }) {
-  if (method === "password") {
-    return <Field label="Your password" name="proof" type="password" autoComplete="current-password" required autoFocus />;
-  }
-  if (method === "totp") {
-    return (
-      <Field
-        label="Authenticator code"
-        name="proof"
-        type="text"
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        maxLength={9}
-        required
-        autoFocus
-        hint="The 6-digit code your authenticator app shows now."
-      />
-    );
-  }
-  return (
-    <Field
-      label="Recovery code"
-      name="proof"
-      type="text"
-      autoComplete="off"
-      autoCapitalize="none"
-      spellCheck={false}
-      maxLength={64}
-      required
-      autoFocus
-      hint="One of the codes you saved when you turned on two-step sign-in. Each works once."
-    />
-  );
-}
-
-function textProof(method: TextMethod, value: string): Proof {
-  if (method === "password") return { current_password: value };
-  if (method === "totp") return { code: normalizeCode(value) };
-  return { recovery_code: value.trim() };
+/** What to ask first: the first usable method in the app's order (lib/proofs.tsx). */
+export function firstMethod(methods: readonly ProofMethod[], offered: readonly ConfirmMethod[]): ProofMethod | null {
+  return usable(methods, offered)[0] ?? null;
 }
 
 /**
- * Ask for one proof among `methods`: a password, an authenticator code, a recovery code or a
- * passkey. `onProof` sends it and answers an error message, or null when it was accepted.
- * Shared by "confirm it's you" and the second step of signing in.
+ * Ask for one proof among the `methods` the server offered: each is described by its feature
+ * (lib/proofs.tsx), typed in or made by the browser. `onProof` sends it and answers an error
+ * message, or null when it was accepted; `onRefusal` may take over when the server refuses to
+ * start a ceremony (true: dealt with). Shared by "confirm it's you" and the second step of
+ * signing in.
  */
 export function ProofForm({
   methods,
+  purpose,
   submitLabel,
-  passkeyOptions,
   onProof,
+  onRefusal,
   children,
 }: {
   methods: readonly ConfirmMethod[];
+  purpose: ProofPurpose;
   submitLabel: string;
-  passkeyOptions: () => Promise<{ data?: PublicKeyCredentialRequestOptionsJSON; error?: unknown }>;
   onProof: (proof: Proof) => Promise<string | null>;
+  onRefusal?: (error: unknown) => boolean;
   /** More controls beside the others (say, Cancel). */
   children?: ReactNode;
 }) {
-  const passkeysWork = supportsPasskeys();
-  const [mode, setMode] = useState(() => firstMethod(methods, passkeysWork));
+  const known = useProofMethods();
+  const [offered] = useState(() => usable(known, methods));
+  const [mode, setMode] = useState<ProofMethod | null>(() => offered[0] ?? null);
+  // None usable: the server offered only what this browser cannot do.
+  const cannot =
+    known
+      .filter((method): method is CeremonyProof => method.kind === "ceremony")
+      .find((method) => methods.includes(method.method))?.unavailable ?? "This browser cannot confirm it's you";
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Message>(null);
 
@@ -101,62 +60,65 @@ export function ProofForm({
     return false;
   }
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  async function submit(event: FormEvent<HTMLFormElement>, method: TextProof) {
     event.preventDefault();
-    if (mode === null || mode === "passkey" || busy) return;
+    if (busy) return;
     const input = event.currentTarget.elements.namedItem("proof") as HTMLInputElement | null;
     setBusy(true);
     setMessage(null);
-    const accepted = await prove(textProof(mode, input?.value ?? ""));
+    const accepted = await prove(method.proof(input?.value ?? ""));
     setBusy(false);
     if (!accepted) input?.select(); // ready to type it again
   }
 
-  async function usePasskey() {
+  async function ceremony(method: CeremonyProof) {
     setBusy(true);
     setMessage(null);
-    const outcome = await passkeyAssertion(passkeyOptions);
-    if (outcome.ok) await prove({ passkey: outcome.credential });
+    const outcome = await method.prove(purpose);
+    if (outcome.ok) await prove(outcome.proof);
+    else if (outcome.error !== undefined && onRefusal?.(outcome.error)) setMessage(null);
     else if (outcome.message) setMessage({ kind: outcome.kind, text: outcome.message });
     setBusy(false);
   }
 
-  function choose(method: ConfirmMethod) {
-    if (method === "passkey") {
-      void usePasskey();
+  /** Another method: a field to type in replaces this one; a ceremony starts at once. */
+  function choose(method: ProofMethod) {
+    if (method.kind === "ceremony") {
+      void ceremony(method);
     } else {
       setMode(method);
       setMessage(null);
     }
   }
 
-  const others = methods.filter((method) => method !== mode && (method !== "passkey" || passkeysWork));
   return (
     <div className="proof">
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      {mode === "passkey" ? (
-        <div className="proof-passkey">
-          <p>Use the passkey saved on this device, on your phone, or on a security key.</p>
-          <button type="button" className="primary" disabled={busy} aria-busy={busy} onClick={() => void usePasskey()}>
-            {busy ? "Waiting for your passkey…" : "Use a passkey"}
+      {mode?.kind === "ceremony" ? (
+        <div className={`proof-${mode.method}`}>
+          <p>{mode.intro}</p>
+          <button type="button" className="primary" disabled={busy} aria-busy={busy} onClick={() => void ceremony(mode)}>
+            {busy ? mode.busyLabel : mode.button}
           </button>
         </div>
-      ) : mode !== null ? (
-        <form key={mode} onSubmit={(event) => void submit(event)}>
-          <TextProofField method={mode} />
+      ) : mode ? (
+        <form key={mode.method} onSubmit={(event) => void submit(event, mode)}>
+          <Field name="proof" required autoFocus {...mode.field} />
           <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
             {busy ? "Checking…" : submitLabel}
           </button>
         </form>
       ) : (
-        <Alert kind="error">This browser cannot use passkeys, and this account has no other way to confirm it's you here.</Alert>
+        <Alert kind="error">{cannot}, and this account has no other way to confirm it's you here.</Alert>
       )}
       <div className="method-actions proof-others">
-        {others.map((method) => (
-          <button key={method} type="button" disabled={busy} onClick={() => choose(method)}>
-            {SWITCH_LABELS[method]}
-          </button>
-        ))}
+        {offered
+          .filter((method) => method !== mode)
+          .map((method) => (
+            <button key={method.method} type="button" disabled={busy} onClick={() => choose(method)}>
+              {method.switchLabel}
+            </button>
+          ))}
         {children}
       </div>
     </div>

@@ -1,12 +1,10 @@
 import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from "react";
 import type { ReactNode } from "react";
 
-import type { AuthenticationResponseJSON } from "@simplewebauthn/browser";
-
 import { api, formBody } from "./api/client";
 import type { User } from "./api/client";
 import { errorMessage } from "./api/errors";
-import { passkeys, secondFactors } from "./api/secondFactors";
+import { secondFactors } from "./api/secondFactors";
 import type { Proof } from "./api/secondFactors";
 import { challengeOf, errorCode } from "./challenge";
 import type { MfaChallenge } from "./challenge";
@@ -33,8 +31,8 @@ interface AuthContextValue {
   signInWithLink(token: string): Promise<SignInFailure | null>;
   /** The second step: the ticket of an MFA_REQUIRED answer and a code, recovery code or passkey. */
   verifySecondFactor(ticket: string, proof: Proof): Promise<SignInFailure | null>;
-  /** Sign in with a passkey (what `startAuthentication` answered for purpose "sign_in"). */
-  signInWithPasskey(credential: AuthenticationResponseJSON): Promise<SignInFailure | null>;
+  /** Sign in through a method's own route (a passkey's): what it answered; why not, or null. */
+  signInWith(answer: Promise<SessionAnswer>): Promise<SignInFailure | null>;
   logout(): Promise<void>;
   /** The server deleted the account (and cleared its cookies): sign out here and in every tab. */
   accountDeleted(): void;
@@ -46,7 +44,7 @@ interface AuthContextValue {
 const AuthContext = createContext<AuthContextValue | null>(null);
 
 /** What the routes that start a session answer (openapi-fetch's shape). */
-type SessionAnswer = { data?: { access_token: string }; error?: unknown };
+export type SessionAnswer = { data?: { access_token: string }; error?: unknown };
 
 let restoring: Promise<boolean> | null = null; // once per page load, even under StrictMode
 
@@ -113,10 +111,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [begin],
   );
 
-  const signInWithPasskey = useCallback(
-    async (credential: AuthenticationResponseJSON) => begin(await passkeys.signIn(credential)),
-    [begin],
-  );
+  const signInWith = useCallback(async (answer: Promise<SessionAnswer>) => begin(await answer), [begin]);
 
   const logout = useCallback(() => tokens.logout(), []);
   const accountDeleted = useCallback(() => tokens.signOut("deleted", true), []);
@@ -131,7 +126,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         login,
         signInWithLink,
         verifySecondFactor,
-        signInWithPasskey,
+        signInWith,
         logout,
         accountDeleted,
         reloadUser,

@@ -10,8 +10,9 @@ Recovery codes are the `backup` factor: offered only beside another one, they co
 account's first factor (10, shown once) and go with its last.
 
 Storage: one document per account in `second_factors` (`_id` = the user's id) holds the small
-state of the factors that need one (TOTP's encrypted secret and last step, the recovery codes'
-hashes): one read tells a sign-in which second steps an account has. Passkeys keep their own
+state of the factors that need one, each factor's own fields (`Factor.state_fields`: TOTP's
+encrypted secret and last step, the recovery codes' hashes): one read tells a sign-in which
+second steps an account has. Passkeys keep their own
 collection. Deleting a user, or an administrator's reset, removes all of it.
 """
 
@@ -32,22 +33,15 @@ Purpose = Literal["second_factor", "confirm"]  # what a proof is for: a sign-in'
 
 
 class SecondFactorState(Document):
+    """An account's document; beside these fields, each factor's (`Factor.state_fields`)."""
+
+    model_config = ConfigDict(extra="allow")
+
     id: PydanticObjectId  # type: ignore[assignment]  # the user's id
-    totp_secret: str | None = None  # Fernet token of the base32 secret; never the secret itself
-    totp_enabled: bool = False  # False with a secret: enrolment started, not confirmed
-    totp_last_step: int = -1  # the newest time step a code was accepted for
-    recovery_codes: list[str] = Field(default_factory=list)  # SHA-256 of each unused code
-    totp_setup_at: datetime | None = None  # when the pending secret was made
     updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "second_factors"
-
-
-def new_state_fields(*leave: str) -> dict[str, Any]:
-    """A new document's fields (for `$setOnInsert`), but those in `leave` (set by the write)."""
-    fields = SecondFactorState(id=PydanticObjectId()).model_dump(exclude={"id", "updated_at"})
-    return {name: value for name, value in fields.items() if name not in leave}
 
 
 def states() -> AsyncCollection[dict[str, Any]]:
@@ -62,6 +56,10 @@ class Factor(Protocol):
     proof_name: str
     proof_type: Any
     proof_field: FieldInfo
+    # Its fields of `MfaStatus` (GET /auth/mfa): name -> (type, pydantic `Field`).
+    status_fields: dict[str, tuple[Any, FieldInfo]]
+    # Its fields of the account's second_factors document, with their values while it has none.
+    state_fields: dict[str, Any]
     backup: bool  # offered only beside another factor (recovery codes)
 
     async def enrolled(self, user_id: PydanticObjectId, state: dict[str, Any] | None) -> bool:
@@ -69,7 +67,7 @@ class Factor(Protocol):
         ...
 
     async def status(self, user_id: PydanticObjectId, state: dict[str, Any] | None) -> dict[str, Any]:
-        """This factor's fields of `MfaStatus`."""
+        """This factor's fields of `MfaStatus` (`status_fields`), for the account."""
         ...
 
     async def accept(self, user_id: PydanticObjectId, value: Any, purpose: Purpose) -> bool:
@@ -93,14 +91,10 @@ class BackupFactor(Factor, Protocol):
 
 
 class MfaStatus(BaseModel):
-    # GET /auth/mfa: each field but `methods` is its factor's (`Factor.status`).
+    """What an account has of the second factors (GET /auth/mfa): the base of the model the
+    registry makes, with each factor's `status_fields` (`SecondFactors.status_model`)."""
 
-    totp_enabled: bool
-    recovery_codes_left: int
-    passkeys: int
     methods: list[Method] = Field(description="what a sign-in's second step offers; [] = no second factor")
-    passkeys_available: bool
-    passkeys_unavailable_reason: str | None = Field(description="why not, when passkeys are off")
 
 
 class RecoveryCodes(BaseModel):
@@ -134,9 +128,12 @@ class SecondFactors:
     def __init__(self) -> None:
         self.factors: list[Factor] = []
         self.backup: BackupFactor | None = None
+        self._status_model: type[MfaStatus] | None = None
 
     def register(self, factor: Factor) -> None:
         """Join the registry. The order of registration is the order of the proofs' fields."""
+        if self._status_model is not None:
+            raise RuntimeError("factors register while the modules are built, before any route is")
         self.factors.append(factor)
         if factor.backup:
             self.backup = factor  # type: ignore[assignment]
@@ -151,6 +148,22 @@ class SecondFactors:
         model = create_model(name, __base__=Proof, __doc__=doc, **fields, **extra)
         model.proofs = (*other_proofs, *fields)
         return model
+
+    @property
+    def status_model(self) -> type[MfaStatus]:
+        """`MfaStatus` with every registered factor's fields, made once the routes ask for it."""
+        if self._status_model is None:
+            fields: dict[str, Any] = {}
+            for factor in self.factors:
+                fields |= factor.status_fields
+            self._status_model = create_model("MfaStatus", __base__=MfaStatus, __doc__=None, **fields)
+        return self._status_model
+
+    def new_state_fields(self, *leave: str) -> dict[str, Any]:
+        """A new document's fields (for `$setOnInsert`): every factor's, but those in `leave`
+        (set by the write)."""
+        fields = {name: value for factor in self.factors for name, value in factor.state_fields.items()}
+        return {name: value for name, value in fields.items() if name not in leave}
 
     async def state(self, user_id: PydanticObjectId) -> dict[str, Any] | None:
         return await states().find_one({"_id": user_id})
@@ -173,7 +186,7 @@ class SecondFactors:
         fields: dict[str, Any] = {}
         for factor in self.factors:
             fields |= await factor.status(user_id, state)
-        return MfaStatus(methods=await self.methods(user_id, state), **fields)
+        return self.status_model(methods=await self.methods(user_id, state), **fields)
 
     async def accept(self, user_id: PydanticObjectId, proof: Proof, purpose: Purpose) -> Method | None:
         """Spend the factor's proof `proof` carries, if it is good; which factor it was."""

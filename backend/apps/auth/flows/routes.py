@@ -41,7 +41,7 @@ def get_second_step_router(flows: "FlowsModule") -> APIRouter:
     MfaVerify = factors.proof_model("MfaVerify", None, ticket=(str, Field(max_length=128)))
     router = APIRouter(prefix="/auth/mfa", tags=["auth"])
 
-    @router.get("", response_model=MfaStatus, summary="My second factors")
+    @router.get("", response_model=factors.status_model, summary="My second factors")
     async def mfa_status(current: CurrentSessionDep) -> MfaStatus:
         return await factors.status(current.user.id)
 
@@ -109,7 +109,7 @@ def get_factors_admin_router(flows: "FlowsModule") -> APIRouter:
 
     @router.get(
         "/{id}/second-factors",
-        response_model=MfaStatus,
+        response_model=factors.status_model,
         responses={404: {"description": "no such user"}},
         summary="A user's second factors",
     )

@@ -38,6 +38,9 @@ export function PublicPage({ children }: { children: ReactNode }) {
   );
 }
 
+/** A message for the person, or none. */
+export type Notice = { kind: "error" | "info"; text: string } | null;
+
 export function Alert({ kind, children }: { kind: "error" | "success" | "info"; children: ReactNode }) {
   if (!children) return null;
   return (

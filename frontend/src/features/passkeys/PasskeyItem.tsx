@@ -2,8 +2,8 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { Field } from "../../components/ui";
-import type { Passkey } from "../../lib/api/secondFactors";
 import { timeAgo } from "../../lib/device";
+import type { Passkey } from "./api";
 
 export const PASSKEY_NAME_MAX = 64;
 

@@ -4,15 +4,15 @@ import type { RegistrationResponseJSON } from "@simplewebauthn/browser";
 
 import { VerifyFirst } from "../../components/VerifyFirst";
 import { Alert, Field, Spinner, useAction } from "../../components/ui";
-import { passkeys } from "../../lib/api/secondFactors";
-import type { Passkey } from "../../lib/api/secondFactors";
 import { useConfirmed } from "../../lib/confirmation";
 import { describeDevice } from "../../lib/device";
 import { signedOutText } from "../../lib/factors";
 import type { FactorsProps } from "../../lib/factors";
 import { useAuth } from "../../lib/session";
-import { passkeyRegistration, supportsPasskeys } from "../../lib/webauthn";
+import { passkeys } from "./api";
+import type { Passkey } from "./api";
 import { PASSKEY_NAME_MAX, PasskeyItem } from "./PasskeyItem";
+import { passkeyRegistration, supportsPasskeys } from "./webauthn";
 
 type Message = { kind: "success" | "error" | "info"; text: string } | null;
 

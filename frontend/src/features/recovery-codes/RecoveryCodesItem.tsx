@@ -2,10 +2,10 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { Alert, useAction } from "../../components/ui";
-import { secondFactors } from "../../lib/api/secondFactors";
 import { useConfirmed } from "../../lib/confirmation";
 import { signedOutText } from "../../lib/factors";
 import type { FactorsProps } from "../../lib/factors";
+import { recoveryCodes } from "./api";
 
 const FEW_CODES_LEFT = 3;
 
@@ -17,7 +17,7 @@ export function RecoveryCodesItem({ status, reload, onCodes }: FactorsProps) {
   const confirmed = useConfirmed();
   const [asking, setAsking] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const regenerate = useAction(confirmed((endOthers: boolean) => secondFactors.newRecoveryCodes(endOthers)));
+  const regenerate = useAction(confirmed((endOthers: boolean) => recoveryCodes.renew(endOthers)));
   if (status.methods.length === 0) return null;
 
   async function newCodes(event: FormEvent<HTMLFormElement>) {

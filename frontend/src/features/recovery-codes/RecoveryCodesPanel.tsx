@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 
 import { Alert } from "../../components/ui";
-import { recoveryCodesFileName, recoveryCodesText } from "../../lib/secretText";
+import { recoveryCodesFileName, recoveryCodesText } from "./codesFile";
 
 /** Save `text` as a file through the browser's download. */
 function download(text: string, fileName: string) {

@@ -4,7 +4,6 @@ import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { ProofForm } from "../../components/ProofForm";
 import { Alert, PublicPage, Spinner } from "../../components/ui";
 import { errorMessage } from "../../lib/api/errors";
-import { passkeys } from "../../lib/api/secondFactors";
 import type { Proof } from "../../lib/api/secondFactors";
 import { challengeFromQuery, challengeFromState, errorCode } from "../../lib/challenge";
 import { useAuth } from "../../lib/session";
@@ -54,10 +53,11 @@ export function SecondStepPage() {
     return failure.message;
   }
 
-  async function passkeyOptions() {
-    const answer = await passkeys.options({ purpose: "second_factor", ticket: challenge?.ticket ?? "" });
-    if (errorCode(answer.error) === "MFA_TICKET_INVALID") startOver(errorMessage(answer.error, EXPIRED));
-    return answer;
+  /** The server would not start a passkey's ceremony for this ticket: it expired. */
+  function refused(error: unknown): boolean {
+    if (errorCode(error) !== "MFA_TICKET_INVALID") return false;
+    startOver(errorMessage(error, EXPIRED));
+    return true;
   }
 
   return (
@@ -79,9 +79,10 @@ export function SecondStepPage() {
             <p>Your first step was right. Now show it's you with your second factor.</p>
             <ProofForm
               methods={challenge.methods}
+              purpose={{ purpose: "second_factor", ticket: challenge.ticket }}
               submitLabel="Verify"
-              passkeyOptions={passkeyOptions}
               onProof={prove}
+              onRefusal={refused}
             />
             <p className="links">
               <Link to="/login" replace>

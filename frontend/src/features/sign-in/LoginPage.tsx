@@ -1,12 +1,11 @@
 import { useState } from "react";
-import type { FormEvent } from "react";
+import type { FormEvent, ReactNode } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 
 import { Alert, Field, SubmitButton } from "../../components/ui";
+import type { Notice } from "../../components/ui";
 import { useAuth } from "../../lib/session";
 import type { SignOutReason } from "../../lib/tokens/tokenManager";
-import { PasskeySignIn } from "./PasskeySignIn";
-import type { Notice } from "./PasskeySignIn";
 import { ProviderButtons } from "./ProviderButtons";
 import { SignInLinkForm } from "./SignInLinkForm";
 
@@ -19,7 +18,12 @@ const REASONS: Record<SignOutReason, string> = {
   deleted: "Your account was deleted, with everything in it. Thank you for having used FARM Auth.",
 };
 
-export function LoginPage() {
+/**
+ * Log in: a password, an emailed link, the providers, and the other ways in the app adds
+ * (`otherWays`: a passkey's button, app/routes/LoginRoute.tsx), which may tell the person
+ * something through `notify`.
+ */
+export function LoginPage({ otherWays }: { otherWays?: (notify: (notice: Notice) => void) => ReactNode }) {
   const { state, login } = useAuth();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Notice>(null);
@@ -79,7 +83,7 @@ export function LoginPage() {
           </p>
         </>
       )}
-      <PasskeySignIn onNotice={setMessage} />
+      {otherWays?.(setMessage)}
       <ProviderButtons />
       <p className="links">
         <Link to="/forgot-password">Forgot your password?</Link> · <Link to="/register">Create an account</Link>

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef } from "react";
 
 import { ProofForm } from "../../components/ProofForm";
 import { errorMessage } from "../../lib/api/errors";
-import { passkeys, secondFactors } from "../../lib/api/secondFactors";
+import { secondFactors } from "../../lib/api/secondFactors";
 import type { ConfirmMethod, Proof } from "../../lib/api/secondFactors";
 import { useAuth } from "../../lib/session";
 
@@ -50,12 +50,7 @@ export function ConfirmDialog({ methods, onDone }: { methods: ConfirmMethod[]; o
       ) : (
         <>
           <p className="meta">For your safety, this change needs a fresh proof that it's you. It counts for a few minutes.</p>
-              <ProofForm
-            methods={methods}
-            submitLabel="Confirm"
-            passkeyOptions={() => passkeys.options({ purpose: "confirm" })}
-            onProof={prove}
-          >
+          <ProofForm methods={methods} purpose={{ purpose: "confirm" }} submitLabel="Confirm" onProof={prove}>
             <button type="button" onClick={() => onDone(false)}>
               Cancel
             </button>

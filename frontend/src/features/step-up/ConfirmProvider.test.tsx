@@ -4,10 +4,12 @@ import type { Root } from "react-dom/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { CANCELLED, useConfirmed } from "../../lib/confirmation";
+import { passwordProof, ProofMethods } from "../../lib/proofs";
+import type { TextProof } from "../../lib/proofs";
 import { ConfirmProvider } from "./ConfirmProvider";
 
 const confirm = vi.hoisted(() => vi.fn());
-vi.mock("../../lib/api/secondFactors", () => ({ secondFactors: { confirm }, passkeys: { options: vi.fn() } }));
+vi.mock("../../lib/api/secondFactors", () => ({ secondFactors: { confirm } }));
 const auth = vi.hoisted(() => ({ state: { status: "signed-in" }, logout: async () => undefined }));
 vi.mock("../../lib/session", () => ({ useAuth: () => auth }));
 
@@ -16,6 +18,15 @@ vi.mock("../../lib/session", () => ({ useAuth: () => auth }));
 const REQUIRED = { detail: { code: "CONFIRMATION_REQUIRED", reason: "Confirm it's you.", methods: ["password", "totp"] } };
 
 type Result = { data?: string; error?: unknown };
+
+/** A second method as a factor feature would describe one (the app's are in app/proofMethods.ts). */
+const appCode: TextProof = {
+  method: "totp",
+  switchLabel: "Use your authenticator app",
+  kind: "text",
+  field: { label: "Authenticator code" },
+  proof: (value) => ({ code: value.replaceAll(" ", "") }),
+};
 
 function Probe({ action, onResult }: { action: () => Promise<Result>; onResult: (result: Result) => void }) {
   const confirmed = useConfirmed();
@@ -60,9 +71,11 @@ describe("ConfirmProvider", () => {
   const show = (action: () => Promise<Result>) =>
     act(() =>
       root.render(
-        <ConfirmProvider>
-          <Probe action={action} onResult={(result) => results.push(result)} />
-        </ConfirmProvider>,
+        <ProofMethods value={[passwordProof, appCode]}>
+          <ConfirmProvider>
+            <Probe action={action} onResult={(result) => results.push(result)} />
+          </ConfirmProvider>
+        </ProofMethods>,
       ),
     );
 

@@ -3,12 +3,13 @@ import type { ReactNode } from "react";
 
 import { VerifyFirst } from "../../components/VerifyFirst";
 import { Alert, useAction } from "../../components/ui";
-import { secondFactors } from "../../lib/api/secondFactors";
-import type { MfaStatus, TotpSetup as Setup } from "../../lib/api/secondFactors";
+import type { MfaStatus } from "../../lib/api/secondFactors";
 import { useConfirmed } from "../../lib/confirmation";
 import { signedOutText } from "../../lib/factors";
 import type { FactorsProps } from "../../lib/factors";
 import { useAuth } from "../../lib/session";
+import { totp } from "./api";
+import type { TotpSetup as Setup } from "./api";
 import { TotpSetup } from "./TotpSetup";
 
 
@@ -30,8 +31,8 @@ export function AuthenticatorApp({ status, onStatus, reload, onCodes, more }: Fa
   const confirmed = useConfirmed();
   const [setup, setSetup] = useState<Setup | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const start = useAction(confirmed(() => secondFactors.setupTotp()));
-  const turnOff = useAction(confirmed(() => secondFactors.disableTotp()));
+  const start = useAction(confirmed(() => totp.setup()));
+  const turnOff = useAction(confirmed(() => totp.disable()));
   const busy = start.busy || turnOff.busy;
 
   async function beginSetup() {

@@ -2,10 +2,10 @@ import { useId } from "react";
 import type { FormEvent } from "react";
 
 import { Alert, Field, SubmitButton, useAction } from "../../components/ui";
-import { secondFactors } from "../../lib/api/secondFactors";
-import type { TotpSetup as Setup } from "../../lib/api/secondFactors";
 import { useConfirmed } from "../../lib/confirmation";
-import { groupSecret, normalizeCode } from "../../lib/secretText";
+import { totp } from "./api";
+import type { TotpSetup as Setup } from "./api";
+import { groupSecret, normalizeCode } from "./codeText";
 
 /**
  * Setting up an authenticator app: scan the QR code (or type the key, or open the app on this
@@ -24,7 +24,7 @@ export function TotpSetup({
 }) {
   const titleId = useId();
   const confirmed = useConfirmed();
-  const confirm = useAction(confirmed((code: string) => secondFactors.confirmTotp(code)));
+  const confirm = useAction(confirmed((code: string) => totp.confirm(code)));
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

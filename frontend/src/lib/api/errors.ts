@@ -35,6 +35,9 @@ const CODES: Record<string, string> = {
 
 type ValidationItem = { loc?: Array<string | number>; msg?: string };
 
+/** What to say when a request got no answer at all (offline, the server down). */
+export const UNREACHABLE = "The server could not be reached. Check your connection and try again.";
+
 export function errorMessage(error: unknown, fallback = "Something went wrong. Please try again."): string {
   const detail = (error as { detail?: unknown } | null | undefined)?.detail;
   if (typeof detail === "string") {

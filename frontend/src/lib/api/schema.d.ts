@@ -1344,17 +1344,17 @@ export interface components {
         };
         /** MfaStatus */
         MfaStatus: {
+            /**
+             * Methods
+             * @description what a sign-in's second step offers; [] = no second factor
+             */
+            methods: ("totp" | "passkey" | "recovery_code")[];
             /** Totp Enabled */
             totp_enabled: boolean;
             /** Recovery Codes Left */
             recovery_codes_left: number;
             /** Passkeys */
             passkeys: number;
-            /**
-             * Methods
-             * @description what a sign-in's second step offers; [] = no second factor
-             */
-            methods: ("totp" | "passkey" | "recovery_code")[];
             /** Passkeys Available */
             passkeys_available: boolean;
             /**

@@ -18,6 +18,12 @@ class PasskeyFactor:
     proof_field = Field(
         None, description="navigator.credentials.get()'s answer to the options of POST /auth/passkeys/options"
     )
+    status_fields = {
+        "passkeys": (int, Field()),
+        "passkeys_available": (bool, Field()),
+        "passkeys_unavailable_reason": (str | None, Field(description="why not, when passkeys are off")),
+    }
+    state_fields: dict[str, Any] = {}  # passkeys keep their own collection (models.py)
     backup = False
 
     def __init__(self, passkeys: Passkeys) -> None:

@@ -12,7 +12,7 @@ from beanie import PydanticObjectId
 from pydantic import Field
 from pymongo.errors import DuplicateKeyError
 
-from backend.apps.auth.flows.factors import NOT_ENABLED, Purpose, SecondFactors, new_state_fields, states
+from backend.apps.auth.flows.factors import NOT_ENABLED, Purpose, SecondFactors, states
 from backend.apps.auth.flows.verification import count_of
 from backend.apps.auth.methods.recovery_codes.codes import hashes, new_recovery_codes, recovery_code_hash
 from backend.core.clock import utcnow
@@ -25,6 +25,8 @@ class RecoveryCodeFactor:
     proof_name = "recovery_code"
     proof_type = str | None
     proof_field = Field(None, max_length=64, description="one of the recovery codes")
+    status_fields = {"recovery_codes_left": (int, Field())}
+    state_fields = {"recovery_codes": []}  # SHA-256 of each unused code
     backup = True
 
     def __init__(self, factors: SecondFactors) -> None:
@@ -50,7 +52,7 @@ class RecoveryCodeFactor:
                 {"_id": user_id, "recovery_codes": {"$size": 0}},
                 {
                     "$set": {"recovery_codes": hashes(codes), "updated_at": utcnow()},
-                    "$setOnInsert": new_state_fields("recovery_codes"),
+                    "$setOnInsert": self.factors.new_state_fields("recovery_codes"),
                 },
                 upsert=True,
             )
@@ -70,7 +72,7 @@ class RecoveryCodeFactor:
             {"_id": user_id},
             {
                 "$set": {"recovery_codes": hashes(codes), "updated_at": utcnow()},
-                "$setOnInsert": new_state_fields("recovery_codes"),
+                "$setOnInsert": self.factors.new_state_fields("recovery_codes"),
             },
             upsert=True,
         )

@@ -73,7 +73,7 @@ def get_totp_router(method: "TotpMethod") -> APIRouter:
 
     @router.delete(
         "",
-        response_model=MfaStatus,
+        response_model=flows.factors.status_model,
         responses={**CONFIRMATION_RESPONSES, 409: {"description": "MFA_NOT_ENABLED"}},
         summary="Remove the authenticator app",
     )

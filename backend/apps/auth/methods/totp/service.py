@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from backend.apps.auth.flows.factors import NOT_ENABLED, Purpose, SecondFactors, new_state_fields, states
+from backend.apps.auth.flows.factors import NOT_ENABLED, Purpose, SecondFactors, states
 from backend.apps.auth.methods.totp.codes import fernet_key, matching_step
 from backend.apps.user.models import User
 from backend.config import Settings
@@ -41,6 +41,13 @@ logger = logging.getLogger(__name__)
 
 SETUP_SECONDS = 600  # a TOTP secret shown but never confirmed is refused after this
 NO_STEP = -1
+# TOTP's fields of the account's second_factors document (flows/factors.py), as while it has none.
+STATE_FIELDS: dict[str, Any] = {
+    "totp_secret": None,  # Fernet token of the base32 secret; never the secret itself
+    "totp_enabled": False,  # False with a secret: enrolment started, not confirmed
+    "totp_last_step": NO_STEP,  # the newest time step a code was accepted for
+    "totp_setup_at": None,  # when the pending secret was made
+}
 CODE_INVALID = refusal(
     status.HTTP_400_BAD_REQUEST, "MFA_CODE_INVALID", "That code is wrong or was used already."
 )
@@ -82,7 +89,7 @@ class Totp:
                         "totp_setup_at": utcnow(),
                         "updated_at": utcnow(),
                     },
-                    "$setOnInsert": {"recovery_codes": []},
+                    "$setOnInsert": self.factors.new_state_fields(*STATE_FIELDS),
                 },
                 upsert=True,
             )
@@ -171,6 +178,8 @@ class TotpFactor:
     proof_name = "code"
     proof_type = str | None
     proof_field = Field(None, max_length=16, description="the 6 digits the authenticator app shows")
+    status_fields = {"totp_enabled": (bool, Field())}
+    state_fields = STATE_FIELDS
     backup = False
 
     def __init__(self, totp: Totp) -> None:
@@ -186,6 +195,5 @@ class TotpFactor:
         return await self.totp.accept(user_id, value)
 
     async def reset(self, user_id: PydanticObjectId) -> list[str]:
-        fields = new_state_fields("recovery_codes")
-        was = await _states().find_one_and_update({"_id": user_id}, {"$set": fields})
+        was = await _states().find_one_and_update({"_id": user_id}, {"$set": STATE_FIELDS})
         return ["the authenticator app"] if was and was.get("totp_enabled") else []

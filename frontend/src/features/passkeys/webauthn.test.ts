@@ -1,8 +1,9 @@
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
 import { describe, expect, it, vi } from "vitest";
 
-import { CANCELLED } from "./confirmation";
-import { ceremonyFailure, passkeyAssertion, UNREACHABLE } from "./webauthn";
+import { CANCELLED } from "../../lib/confirmation";
+import { UNREACHABLE } from "../../lib/api/errors";
+import { ceremonyFailure, passkeyAssertion } from "./webauthn";
 
 const OPTIONS: PublicKeyCredentialRequestOptionsJSON = { challenge: "Y2hhbGxlbmdl", rpId: "localhost", allowCredentials: [] };
 const CREDENTIAL = { id: "cred", rawId: "cred", type: "public-key" } as unknown as AuthenticationResponseJSON;
@@ -54,13 +55,11 @@ describe("passkeyAssertion", () => {
     expect(outcome).toEqual({ ok: true, credential: CREDENTIAL });
   });
 
-  it("says what the server said when it offers no options", async () => {
+  it("says what the server said when it offers no options, and hands on its answer", async () => {
     const start = vi.fn(async () => CREDENTIAL);
-    const outcome = await passkeyAssertion(
-      async () => ({ error: { detail: { code: "PASSKEYS_UNAVAILABLE", reason: "Passkeys need a domain name." } } }),
-      start,
-    );
-    expect(outcome).toEqual({ ok: false, kind: "error", message: "Passkeys need a domain name." });
+    const error = { detail: { code: "PASSKEYS_UNAVAILABLE", reason: "Passkeys need a domain name." } };
+    const outcome = await passkeyAssertion(async () => ({ error }), start);
+    expect(outcome).toEqual({ ok: false, kind: "error", message: "Passkeys need a domain name.", error });
     expect(start).not.toHaveBeenCalled();
   });
 

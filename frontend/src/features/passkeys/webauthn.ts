@@ -11,19 +11,20 @@ import type {
   RegistrationResponseJSON,
 } from "@simplewebauthn/browser";
 
-import { errorMessage } from "./api/errors";
-import { CANCELLED } from "./confirmation";
+import { errorMessage, UNREACHABLE } from "../../lib/api/errors";
+import { CANCELLED } from "../../lib/confirmation";
 
 export type Ceremony = "sign-in" | "register";
 
-/** What came of a ceremony: the credential, or what to tell the person (null: nothing). */
+/**
+ * What came of a ceremony: the credential, or what to tell the person (null: nothing), with the
+ * API's error when the server refused the options.
+ */
 export type CeremonyOutcome<T> =
   | { ok: true; credential: T }
-  | { ok: false; kind: "error" | "info"; message: string | null };
+  | { ok: false; kind: "error" | "info"; message: string | null; error?: unknown };
 
 type Options<T> = () => Promise<{ data?: T; error?: unknown }>;
-
-export const UNREACHABLE = "The server could not be reached. Check your connection and try again.";
 
 /** Whether this browser can use passkeys at all (no button otherwise). */
 export function supportsPasskeys(): boolean {
@@ -98,7 +99,7 @@ async function ceremony<O, T>(
   }
   if (answer.error === CANCELLED) return { ok: false, kind: "info", message: null };
   if (answer.error !== undefined || answer.data === undefined) {
-    return { ok: false, kind: "error", message: errorMessage(answer.error) };
+    return { ok: false, kind: "error", message: errorMessage(answer.error), error: answer.error };
   }
   try {
     return { ok: true, credential: await start(answer.data) };

@@ -1,17 +1,18 @@
 import { useState } from "react";
 
-import { passkeys } from "../../lib/api/secondFactors";
+import type { Notice } from "../../components/ui";
+import { UNREACHABLE } from "../../lib/api/errors";
 import { useAuth } from "../../lib/session";
-import { passkeyAssertion, supportsPasskeys, UNREACHABLE } from "../../lib/webauthn";
-
-export type Notice = { kind: "error" | "info"; text: string } | null;
+import { passkeys } from "./api";
+import { passkeyAssertion, supportsPasskeys } from "./webauthn";
 
 /**
  * "Sign in with a passkey": no email, no password. The server offers every passkey of this site
- * (a discoverable credential), the browser asks which one, the server starts the session.
+ * (a discoverable credential), the browser asks which one, the server starts the session. The
+ * login page shows it among its other ways in (app/routes/LoginRoute.tsx).
  */
 export function PasskeySignIn({ onNotice }: { onNotice: (notice: Notice) => void }) {
-  const { signInWithPasskey } = useAuth();
+  const { signInWith } = useAuth();
   const [busy, setBusy] = useState(false);
   const [supported] = useState(supportsPasskeys);
   if (!supported) return null;
@@ -24,7 +25,7 @@ export function PasskeySignIn({ onNotice }: { onNotice: (notice: Notice) => void
       if (outcome.message) onNotice({ kind: outcome.kind, text: outcome.message });
     } else {
       try {
-        const failure = await signInWithPasskey(outcome.credential);
+        const failure = await signInWith(passkeys.signIn(outcome.credential));
         if (failure) onNotice({ kind: "error", text: failure.message });
       } catch {
         onNotice({ kind: "error", text: UNREACHABLE });

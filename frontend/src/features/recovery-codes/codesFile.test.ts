@@ -1,19 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { groupSecret, normalizeCode, recoveryCodesFileName, recoveryCodesText } from "./secretText";
+import { recoveryCodesFileName, recoveryCodesText } from "./codesFile";
 
-describe("what people type and keep", () => {
-  it("groups a TOTP secret in fours for typing", () => {
-    expect(groupSecret("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")).toBe("JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP");
-    expect(groupSecret("abcdefghij")).toBe("ABCD EFGH IJ");
-    expect(groupSecret("")).toBe("");
-  });
-
-  it("takes an authenticator code with the spaces or dashes apps show", () => {
-    expect(normalizeCode(" 123 456 ")).toBe("123456");
-    expect(normalizeCode("123-456")).toBe("123456");
-  });
-
+describe("the recovery codes as a file to keep", () => {
   it("writes the recovery codes as a file to keep: who, when, how to use them, one code a line", () => {
     const made = new Date(Date.UTC(2026, 10, 23, 12));
     const codes = ["abcd-efgh-jkmn-pqrs-tuvw-xyz2", "2345-6789-abcd-efgh-jkmn-pqrs"];
