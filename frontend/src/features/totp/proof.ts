@@ -1,5 +1,5 @@
-import { normalizeCode } from "../../lib/secretText";
 import type { TextProof } from "../../lib/proofs";
+import { normalizeCode } from "./codeText";
 
 /** A code from the authenticator app, as a proof (lib/proofs.tsx). */
 export const totpProof: TextProof = {
