@@ -12,8 +12,8 @@ account's first factor (10, shown once) and go with its last.
 Storage: one document per account in `second_factors` (`_id` = the user's id) holds the small
 state of the factors that need one, each factor's own fields (`Factor.state_fields`: TOTP's
 encrypted secret and last step, the recovery codes' hashes): one read tells a sign-in which
-second steps an account has. Passkeys keep their own
-collection. Deleting a user, or an administrator's reset, removes all of it.
+second steps an account has. Passkeys keep their own collection. Deleting a user, or an
+administrator's reset, removes all of it.
 """
 
 from datetime import datetime
