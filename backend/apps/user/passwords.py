@@ -175,12 +175,15 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
         )
         await self.on_after_forgot_password(user, token, request)
 
-    async def reset_password(self, token: str, password: str, request: Request | None = None) -> models.UP:
+    async def reset_token_user(self, token: str) -> models.UP:
+        """The account a reset link may still reset: InvalidResetPasswordToken when it is
+        unknown, expired or used, UserInactive when the account is deactivated. (The reset page
+        asks first, so a dead link does not show a form; one argon2 verify either way.)"""
         try:
             data = decode_jwt(token, self.reset_password_token_secret, [self.reset_password_token_audience])
             user = await self.get(self.parse_id(data["sub"]))
             fingerprint = data["password_fgpt"]
-        except (PyJWTError, KeyError, TypeError, exceptions.InvalidID):
+        except (PyJWTError, KeyError, TypeError, exceptions.InvalidID, exceptions.UserNotExists):
             raise exceptions.InvalidResetPasswordToken() from None
         if data.get("email") != user.email:  # mailed to an address the account has left
             raise exceptions.InvalidResetPasswordToken()
@@ -190,6 +193,10 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             raise exceptions.InvalidResetPasswordToken()
         if not user.is_active:
             raise exceptions.UserInactive()
+        return user
+
+    async def reset_password(self, token: str, password: str, request: Request | None = None) -> models.UP:
+        user = await self.reset_token_user(token)
         updated_user = await self._update(user, {"password": password})
         await self.on_after_reset_password(user, request)
         return updated_user

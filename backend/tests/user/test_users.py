@@ -73,6 +73,23 @@ async def test_forgot_and_reset_password(client: AsyncClient) -> None:
     assert again.status_code == 400 and again.json() == {"detail": "RESET_PASSWORD_BAD_TOKEN"}
 
 
+async def test_a_reset_link_can_be_checked_before_the_form_is_shown(client: AsyncClient) -> None:
+    await register(client, "checker@example.com")
+    await client.post("/auth/forgot-password", json={"email": "checker@example.com"})
+    token = await mailed_token(client, "/reset-password", "checker@example.com")
+
+    fresh = await client.post("/auth/reset-password/check", json={"token": token})
+    assert fresh.status_code == 204
+    # Checking spends nothing: the link still resets, once.
+    reset = await client.post("/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+    assert reset.status_code == 200
+    for dead in [token, "nonsense", ""]:
+        used = await client.post("/auth/reset-password/check", json={"token": dead})
+        assert used.status_code == 400 and used.json() == {"detail": "RESET_PASSWORD_BAD_TOKEN"}, dead
+    assert (await client.post("/auth/reset-password/check", json={"token": "x" * 5000})).status_code == 422
+    assert (await client.post("/auth/reset-password/check", json={})).status_code == 422
+
+
 async def test_forgot_password_answers_the_same_for_unknown_addresses(client: AsyncClient) -> None:
     await register(client, "exists@example.com")
 

@@ -17,5 +17,5 @@ class ActivityLetters(Letters):
     async def send_new_device_notice(self, user: User, device: str, ip: str) -> None:
         """A sign-in from a device and network the account has not used lately; the link is the
         sessions page, where that session can be ended."""
-        link = f"{self.base_url}/sessions"
+        link = f"{self.base_url}/account/sessions"
         self.send(user, "New sign-in to your account", "new_device", link=link, device=device, ip=ip)

@@ -578,8 +578,8 @@ async def test_a_sign_in_from_a_new_device_or_network_is_mailed(
         where = [("Chrome on Windows", "127.0.0.1"), ("Firefox on Linux", "203.0.113.9")]
         for text, html, (device, ip) in zip(texts, htmls, where, strict=True):
             assert f"from {device}, IP {ip}," in text
-            assert "End that session here: https://farm.test/sessions" in text and "token" not in text
-            assert 'href="https://farm.test/sessions"' in html and device in html and ip in html
+            assert "End that session here: https://farm.test/account/sessions" in text and "token" not in text
+            assert 'href="https://farm.test/account/sessions"' in html and device in html and ip in html
 
 
 # Devices and networks

@@ -194,7 +194,8 @@ async def test_ways_in_bound_before_this_release_are_removed(
             email=squatters_identity.email,
             password=squatters_identity.password,
         )
-        assert (await squatter.get(local_path(back))).headers["location"] == f"{APP}/account?linked=corp"
+        linked = (await squatter.get(local_path(back))).headers["location"]
+        assert linked == f"{APP}/account/security?linked=corp"
 
     await bound_on_an_earlier_release(victim, bind)
 

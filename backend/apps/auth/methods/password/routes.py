@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users.authentication.transport.bearer import BearerResponse
-from fastapi_users.exceptions import InvalidPasswordException
+from fastapi_users.exceptions import InvalidPasswordException, InvalidResetPasswordToken, UserInactive
 from fastapi_users.router.common import ErrorCode
 from pydantic import EmailStr
 
@@ -48,6 +48,9 @@ def get_password_router(method: "PasswordMethod") -> APIRouter:
         tags=["auth"],
         dependencies=account_limits,
     )
+    router.include_router(
+        get_reset_check_router(method), prefix="/auth", tags=["auth"], dependencies=account_limits
+    )
     router.include_router(get_login_router(method), tags=["auth"])
     router.include_router(get_change_router(method), prefix="/users", tags=["users"])
     return router
@@ -63,6 +66,31 @@ def get_forgot_router(method: "PasswordMethod") -> APIRouter:
     ) -> None:
         """Mail a reset link if the address has an active account; the answer is the same either way."""
         user_manager.forgot_password_later(email, request)
+
+    return router
+
+
+def get_reset_check_router(method: "PasswordMethod") -> APIRouter:
+    UserManagerDep = Annotated[UserManager, Depends(method.get_user_manager)]
+    router = APIRouter()
+
+    @router.post(
+        "/reset-password/check",
+        status_code=status.HTTP_204_NO_CONTENT,
+        name="reset:check",
+        responses={400: {"description": "RESET_PASSWORD_BAD_TOKEN: unknown, expired or used"}},
+        summary="Whether a reset link still works",
+    )
+    async def check_reset_link(
+        token: Annotated[str, Body(embed=True, max_length=2048)], user_manager: UserManagerDep
+    ) -> None:
+        """204 when the link's token can still reset its account's password, else 400 as
+        `POST /auth/reset-password` would answer it: the reset page asks before it shows a form."""
+        try:
+            await user_manager.reset_token_user(token)
+        except (InvalidResetPasswordToken, UserInactive):
+            bad = ErrorCode.RESET_PASSWORD_BAD_TOKEN
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=bad) from None
 
     return router
 

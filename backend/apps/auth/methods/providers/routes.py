@@ -250,7 +250,7 @@ def get_oauth_router(method: "ProvidersMethod") -> APIRouter:
 
         def refuse(code: str) -> Response:
             target = (
-                app_url("/account", link_error=code, provider=chosen.name)
+                app_url("/account/security", link_error=code, provider=chosen.name)
                 if linking
                 else app_url("/sign-in/error", code=code, provider=chosen.name)
             )
@@ -280,7 +280,8 @@ def get_oauth_router(method: "ProvidersMethod") -> APIRouter:
         try:
             if flow.user_id is not None:
                 await link_identity(chosen, identity, PydanticObjectId(flow.user_id), request)
-                response = RedirectResponse(app_url("/account", linked=chosen.name), status.HTTP_302_FOUND)
+                linked = app_url("/account/security", linked=chosen.name)
+                response = RedirectResponse(linked, status.HTTP_302_FOUND)
             else:
                 user = await account_for(chosen, identity, user_manager, request)
                 response = RedirectResponse(app_url("/"), status.HTTP_302_FOUND)

@@ -209,7 +209,7 @@ async def test_a_verified_account_is_linked_from_its_account_page_only(
     # Logged in (it was, a moment ago: no confirmation needed), it links from the account page.
     started = (await local.post("/auth/oauth/corp/link")).json()["authorization_url"]
     back = await oidc_provider.authorize(started, email=person.email, password=person.password)
-    assert (await local.get(local_path(back))).headers["location"] == f"{APP}/account?linked=corp"
+    assert (await local.get(local_path(back))).headers["location"] == f"{APP}/account/security?linked=corp"
     client = app.client()
     assert await sign_in_with(client, oidc_provider, person.email, person.password) == f"{APP}/"
     assert (await client.post("/auth/jwt/refresh")).status_code == 200
@@ -249,7 +249,7 @@ async def test_link_and_unlink_from_the_account_page(app: Server, oidc_provider:
     )
     response = await client.get(local_path(back))
 
-    assert response.headers["location"] == f"{APP}/account?linked=corp"
+    assert response.headers["location"] == f"{APP}/account/security?linked=corp"
     assert [a["email"] for a in (await client.get("/auth/oauth/accounts")).json()["accounts"]] == [
         person.email
     ]
@@ -289,7 +289,7 @@ async def test_an_identity_linked_to_another_account_is_not_moved(
     back = await oidc_provider.authorize(started, email=person.email, password=person.password)
     location = (await client.get(local_path(back))).headers["location"]
 
-    assert location == f"{APP}/account?link_error=PROVIDER_ACCOUNT_IN_USE&provider=corp"
+    assert location == f"{APP}/account/security?link_error=PROVIDER_ACCOUNT_IN_USE&provider=corp"
 
 
 async def test_the_last_way_to_sign_in_cannot_be_unlinked_until_a_password_is_set(
