@@ -3,13 +3,52 @@ import type { InputHTMLAttributes, ReactNode } from "react";
 
 import { errorMessage } from "../../lib/api/errors";
 import { CANCELLED } from "../../lib/confirmation";
+import { ThemeSwitch } from "../ThemeSwitch";
 
-export function Field({ label, hint, ...input }: { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
+type FieldProps = {
+  label: string;
+  hint?: string;
+  /** What is wrong with the value, shown by the field and announced with it (WCAG 3.3.1). */
+  error?: string | null;
+} & InputHTMLAttributes<HTMLInputElement>;
+
+/**
+ * A labelled input with its hint and error beside it. A password field has a "Show" toggle, so
+ * a person can check what they typed (the value never leaves the page because of it).
+ */
+export function Field({ label, hint, error, type, ...input }: FieldProps) {
   const id = useId();
+  const [shown, setShown] = useState(false);
+  const password = type === "password";
+  const described = [error && `${id}-error`, hint && `${id}-hint`].filter(Boolean).join(" ") || undefined;
+  const control = (
+    <input
+      id={id}
+      type={password && shown ? "text" : type}
+      aria-describedby={described}
+      aria-invalid={error ? true : undefined}
+      {...input}
+    />
+  );
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+      {password ? (
+        <span className="password-input">
+          {control}
+          <button type="button" className="reveal" aria-controls={id} aria-pressed={shown} onClick={() => setShown(!shown)}>
+            {/* One name, its state in aria-pressed (a toggle's name does not change with it). */}
+            Show<span className="visually-hidden"> password</span>
+          </button>
+        </span>
+      ) : (
+        control
+      )}
+      {error && (
+        <small id={`${id}-error`} className="field-error">
+          {error}
+        </small>
+      )}
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}
@@ -22,19 +61,41 @@ export function Field({ label, hint, ...input }: { label: string; hint?: string 
 const PASSWORD_HINT = "At least 8 characters. A few unusual words make a strong, memorable password.";
 
 /** A field for choosing a password: the browser may suggest one, the hint says what passes. */
-export function NewPasswordField({ label = "New password", name = "password" }: { label?: string; name?: string }) {
+export function NewPasswordField({
+  label = "New password",
+  name = "password",
+  error,
+}: {
+  label?: string;
+  name?: string;
+  error?: string | null;
+}) {
   return (
-    <Field label={label} name={name} type="password" autoComplete="new-password" minLength={8} required hint={PASSWORD_HINT} />
+    <Field
+      label={label}
+      name={name}
+      type="password"
+      autoComplete="new-password"
+      minLength={8}
+      required
+      hint={PASSWORD_HINT}
+      error={error}
+    />
   );
 }
 
 /** The frame of pages shown whether or not someone is signed in. */
 export function PublicPage({ children }: { children: ReactNode }) {
   return (
-    <main id="main" className="narrow">
-      <h1 className="brand">FARM Auth</h1>
-      {children}
-    </main>
+    <>
+      <main id="main" className="narrow">
+        <h1 className="brand">FARM Auth</h1>
+        {children}
+      </main>
+      <footer className="public-footer">
+        <ThemeSwitch />
+      </footer>
+    </>
   );
 }
 
@@ -50,9 +111,9 @@ export function Alert({ kind, children }: { kind: "error" | "success" | "info"; 
   );
 }
 
-export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
+export function SubmitButton({ busy, wide = false, children }: { busy: boolean; wide?: boolean; children: ReactNode }) {
   return (
-    <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
+    <button type="submit" className={wide ? "primary wide" : "primary"} disabled={busy} aria-busy={busy}>
       {busy ? "Working…" : children}
     </button>
   );

@@ -49,13 +49,49 @@ export function errorMessage(error: unknown, fallback = "Something went wrong. P
     if (typeof code === "string") return CODES[code] ?? code;
   }
   if (Array.isArray(detail)) {
-    return (detail as ValidationItem[])
-      .map((item) => {
-        const field = item.loc?.filter((part) => part !== "body").join(".");
-        const message = (item.msg ?? "is invalid").replace(/^Value error, /, "");
-        return field ? `${field}: ${message}` : message;
-      })
+    return Object.entries(fieldErrors(error))
+      .map(([field, message]) => (field ? `${FIELD_NAMES[field] ?? "This value"}: ${message}` : message))
       .join(" ");
   }
   return fallback;
+}
+
+/** What people call the fields of request bodies, for a message about one of them. */
+const FIELD_NAMES: Record<string, string> = {
+  name: "The name",
+  email: "The email address",
+  username: "The email address",
+  password: "The password",
+  current_password: "Your current password",
+  new_email: "The new address",
+  code: "The code",
+};
+
+/** Pydantic's and FastAPI's sentences (for developers) in the words of a person. */
+function plainWords(message: string): string {
+  const text = message.replace(/^Value error, /, "");
+  let match: RegExpMatchArray | null;
+  if (/^Field required$/.test(text)) return "This is required.";
+  if ((match = text.match(/^String should have at least (\d+) characters?$/))) {
+    return match[1] === "1" ? "This cannot be empty." : `Use at least ${match[1]} characters.`;
+  }
+  if ((match = text.match(/^String should have at most (\d+) characters?$/))) return `Use at most ${match[1]} characters.`;
+  if (/not a valid email address/i.test(text)) return "Type an email address, such as name@example.com.";
+  if (/^Input should be a valid/.test(text)) return "This value is not of the right kind.";
+  return /[.!?]$/.test(text) ? text : `${text[0]?.toUpperCase() ?? ""}${text.slice(1)}.`;
+}
+
+/**
+ * A validation error (422) as a message per field of the body ("" for the body as a whole),
+ * in plain words, for showing each message by its field.
+ */
+export function fieldErrors(error: unknown): Record<string, string> {
+  const detail = (error as { detail?: unknown } | null | undefined)?.detail;
+  if (!Array.isArray(detail)) return {};
+  const found: Record<string, string> = {};
+  for (const item of detail as ValidationItem[]) {
+    const field = String(item.loc?.filter((part) => part !== "body" && part !== "query").at(-1) ?? "");
+    found[field] ??= plainWords(item.msg ?? "is invalid");
+  }
+  return found;
 }
