@@ -1,35 +1,73 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { FormEvent, KeyboardEvent } from "react";
 
 import { Alert, Spinner, useAction } from "../../components/ui";
+import { useToast } from "../../components/ui/toast";
 import { api } from "../../lib/api/client";
 import type { Task } from "../../lib/api/client";
-import { errorMessage } from "../../lib/api/errors";
+import { errorMessage, fieldErrors, UNREACHABLE } from "../../lib/api/errors";
 import { nextCursor } from "../../lib/api/paging";
+import { usePageTitle } from "../../lib/pageTitle";
+import { addedTasks, UNDO_MILLISECONDS } from "./listing";
 
 export const PAGE_SIZE = 20;
 type Filter = "all" | "open" | "done";
-const FILTERS: Array<{ value: Filter; label: string }> = [
-  { value: "all", label: "All" },
-  { value: "open", label: "Open" },
-  { value: "done", label: "Done" },
-];
-const EMPTY: Record<Filter, string> = {
-  all: "No tasks yet. Add your first one above.",
-  open: "Nothing left to do.",
-  done: "Nothing finished yet.",
+
+const TEXT = {
+  title: "Tasks",
+  newTask: "New task",
+  placeholder: "What needs doing?",
+  add: "Add",
+  adding: "Adding…",
+  addForm: "Add a task",
+  emptyName: "Type a name for the task.",
+  added: (name: string) => `Added “${name}”.`,
+  addedBeyond: (name: string) => `Added “${name}”: it is at the end of your list.`,
+  show: "Show",
+  filters: { all: "All", open: "Open", done: "Done" } satisfies Record<Filter, string>,
+  empty: {
+    all: "No tasks yet. Add your first one above.",
+    open: "Nothing left to do.",
+    done: "Nothing finished yet.",
+  } satisfies Record<Filter, string>,
+  loading: "Loading tasks…",
+  loadMore: "Load more",
+  loadingMore: "Loading…",
+  list: "Tasks",
+  markDone: (name: string, done: boolean) => `Mark “${name}” as ${done ? "not done" : "done"}`,
+  renameLabel: (name: string) => `New name for “${name}”`,
+  rename: "Rename",
+  renameAria: (name: string) => `Rename “${name}”`,
+  save: "Save",
+  cancel: "Cancel",
+  renamed: (name: string) => `Renamed to “${name}”.`,
+  delete: "Delete",
+  deleteAria: (name: string) => `Delete “${name}”`,
+  deleted: (name: string) => `Deleted “${name}”.`,
+  undo: "Undo",
+  restored: (name: string) => `“${name}” is back.`,
+  deleteFailed: (name: string, why: string) => `“${name}” could not be deleted: ${why}`,
 };
 
 const completedParam = (filter: Filter) => (filter === "all" ? undefined : filter === "done");
 const belongs = (task: Task, filter: Filter) => filter === "all" || task.completed === (filter === "done");
+const deleteTask = (id: string) => api.DELETE("/task/{id}", { params: { path: { id } } });
 
 export function TodosPage() {
+  usePageTitle(TEXT.title);
+  const toast = useToast();
   const [filter, setFilter] = useState<Filter>("all");
   const [tasks, setTasks] = useState<Task[]>([]);
+  // Tasks added while older pages are still unloaded: shown after the loaded ones at once, not
+  // only once "Load more" reaches the end (listing.ts keeps the order right as pages arrive).
+  const [added, setAdded] = useState<Task[]>([]);
   const [loaded, setLoaded] = useState(false);
   // The next page's cursor, from the Link header of the last page loaded; null at the end.
   const [next, setNext] = useState<string | null>(null);
+  const [nameError, setNameError] = useState<string | null>(null);
   const hasMore = next !== null;
+  const input = useRef<HTMLInputElement>(null);
+  const list = useRef<HTMLUListElement>(null);
   const load = useAction(async (current: Filter, cursor: string | null) => {
     const query = { completed: completedParam(current), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) };
     const { data, error, response } = await api.GET("/task/", { params: { query } });
@@ -39,12 +77,42 @@ export function TodosPage() {
   const add = useAction((name: string) => api.POST("/task/", { body: { name } }));
   const loadPage = load.run;
 
+  // Deletions wait out their Undo; leaving the page sends them at once.
+  const pending = useRef(new Map<string, { task: Task; timer: number }>());
+  const send = useCallback(
+    async (id: string) => {
+      const held = pending.current.get(id);
+      if (!held) return;
+      window.clearTimeout(held.timer);
+      pending.current.delete(id);
+      try {
+        const { error, response } = await deleteTask(id);
+        if (!response.ok && response.status !== 404) throw error;
+      } catch (error) {
+        // Not deleted: it comes back where it was, and the person is told why.
+        setTasks((current) => (current.some((t) => t._id === id) ? current : [...current, held.task]));
+        toast({ kind: "error", text: TEXT.deleteFailed(held.task.name, error === undefined ? UNREACHABLE : errorMessage(error)) });
+      }
+    },
+    [toast],
+  );
+  useEffect(() => {
+    const held = pending.current;
+    const flush = () => held.forEach((_, id) => void send(id));
+    window.addEventListener("pagehide", flush);
+    return () => {
+      window.removeEventListener("pagehide", flush);
+      flush();
+    };
+  }, [send]);
+
   const loadFirstPage = useCallback(
     async (current: Filter) => {
       setLoaded(false);
       const result = await loadPage(current, null);
       if (result.ok && result.data) {
-        setTasks(result.data.tasks);
+        setTasks(result.data.tasks.filter((t) => !pending.current.has(t._id)));
+        setAdded([]);
         setNext(result.data.next);
       }
       setLoaded(true);
@@ -59,151 +127,239 @@ export function TodosPage() {
   async function loadMore() {
     const result = await load.run(filter, next);
     if (result.ok && result.data) {
-      const { tasks: more, next: after } = result.data;
-      setTasks((current) => [...current, ...more.filter((t) => !current.some((c) => c._id === t._id))]);
-      setNext(after);
+      const page = result.data;
+      const merged = addedTasks(tasks, added, page.tasks.filter((t) => !pending.current.has(t._id)), page.next === null);
+      setTasks(merged.tasks);
+      setAdded(merged.added);
+      setNext(page.next);
     }
   }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = event.currentTarget;
-    const name = String(new FormData(form).get("name"));
+    if (add.busy) return; // one at a time; what is typed meanwhile stays in the field
+    const name = input.current?.value ?? "";
+    if (!name.trim()) {
+      setNameError(TEXT.emptyName);
+      input.current?.focus();
+      return;
+    }
+    setNameError(null);
     const result = await add.run(name);
+    input.current?.focus(); // ready for the next one, whatever the button did to focus
     if (result.ok && result.data) {
       const task = result.data;
-      form.reset();
-      // Oldest first: a new task belongs at the end, once the end is on screen.
-      if (belongs(task, filter) && !hasMore) setTasks((current) => [...current, task]);
+      // Cleared only if it still holds what was sent: typing ahead is not lost.
+      if (input.current && input.current.value === name) input.current.value = "";
+      if (!belongs(task, filter)) return;
+      // Oldest first: a new task belongs at the end. With pages still unloaded it shows after
+      // the loaded ones, so it never seems lost.
+      if (hasMore) setAdded((current) => [...current, task]);
+      else setTasks((current) => [...current, task]);
+      toast({ kind: "success", text: hasMore ? TEXT.addedBeyond(task.name) : TEXT.added(task.name) });
     }
   }
 
-  const replace = (task: Task) =>
-    setTasks((current) =>
-      belongs(task, filter) ? current.map((t) => (t._id === task._id ? task : t)) : current.filter((t) => t._id !== task._id),
-    );
-  const remove = (id: string) => setTasks((current) => current.filter((t) => t._id !== id));
+  const replace = (task: Task) => {
+    const update = (current: Task[]) =>
+      belongs(task, filter) ? current.map((t) => (t._id === task._id ? task : t)) : current.filter((t) => t._id !== task._id);
+    setTasks(update);
+    setAdded(update);
+  };
 
+  /** Take the task off the list now; delete it once its Undo has passed. Focus goes to the next one. */
+  const remove = (task: Task) => {
+    const shown = [...tasks, ...added];
+    const at = shown.findIndex((t) => t._id === task._id);
+    const after = shown[at + 1] ?? shown[at - 1];
+    setTasks((current) => current.filter((t) => t._id !== task._id));
+    setAdded((current) => current.filter((t) => t._id !== task._id));
+    const timer = window.setTimeout(() => void send(task._id), UNDO_MILLISECONDS);
+    pending.current.set(task._id, { task, timer });
+    toast({
+      kind: "success",
+      text: TEXT.deleted(task.name),
+      duration: UNDO_MILLISECONDS,
+      action: {
+        label: TEXT.undo,
+        run: () => {
+          const held = pending.current.get(task._id);
+          if (!held) return;
+          window.clearTimeout(held.timer);
+          pending.current.delete(task._id);
+          setTasks((current) => {
+            const restored = [...current];
+            restored.splice(Math.min(at, restored.length), 0, task);
+            return restored;
+          });
+          toast({ kind: "info", text: TEXT.restored(task.name) });
+        },
+      },
+    });
+    window.requestAnimationFrame(() => {
+      const target = after && list.current?.querySelector<HTMLElement>(`[data-task="${after._id}"] input[type="checkbox"]`);
+      (target ?? input.current)?.focus();
+    });
+  };
+
+  const shown = [...tasks, ...added];
   return (
     <section aria-labelledby="tasks-title">
-      <h1 id="tasks-title">Tasks</h1>
-      <form className="inline-form" onSubmit={submit} aria-label="Add a task">
+      <h1 id="tasks-title">{TEXT.title}</h1>
+      <form className="inline-form" onSubmit={submit} aria-label={TEXT.addForm} noValidate>
         <label htmlFor="new-task" className="visually-hidden">
-          New task
+          {TEXT.newTask}
         </label>
-        <input id="new-task" name="name" placeholder="What needs doing?" maxLength={500} required autoComplete="off" />
+        <input
+          ref={input}
+          id="new-task"
+          name="name"
+          placeholder={TEXT.placeholder}
+          maxLength={500}
+          autoComplete="off"
+          aria-invalid={nameError || add.error ? true : undefined}
+          aria-describedby={nameError || add.error ? "new-task-error" : undefined}
+          onChange={() => setNameError(null)}
+        />
         <button type="submit" className="primary" disabled={add.busy} aria-busy={add.busy}>
-          {add.busy ? "Adding…" : "Add"}
+          {add.busy ? TEXT.adding : TEXT.add}
         </button>
       </form>
-      <Alert kind="error">{add.error}</Alert>
+      {(nameError || add.error) && (
+        <p id="new-task-error" className="field-error" role="alert">
+          {nameError ?? add.error}
+        </p>
+      )}
 
-      <div className="filters" role="group" aria-label="Show">
-        {FILTERS.map(({ value, label }) => (
+      <div className="filters" role="group" aria-label={TEXT.show}>
+        {(Object.keys(TEXT.filters) as Filter[]).map((value) => (
           <button key={value} type="button" aria-pressed={filter === value} onClick={() => setFilter(value)}>
-            {label}
+            {TEXT.filters[value]}
           </button>
         ))}
       </div>
 
       <Alert kind="error">{load.error}</Alert>
       {!loaded ? (
-        <Spinner label="Loading tasks…" />
-      ) : tasks.length === 0 && !load.error ? (
-        <p className="empty">{EMPTY[filter]}</p>
+        <Spinner label={TEXT.loading} />
+      ) : shown.length === 0 && !load.error ? (
+        <p className="empty">{TEXT.empty[filter]}</p>
       ) : (
-        <ul className="tasks" aria-label="Tasks">
-          {tasks.map((task) => (
+        <ul className="tasks" aria-label={TEXT.list} ref={list}>
+          {shown.map((task) => (
             <TaskItem key={task._id} task={task} onChange={replace} onDelete={remove} />
           ))}
         </ul>
       )}
       {loaded && hasMore && (
         <button type="button" className="more" onClick={() => void loadMore()} disabled={load.busy} aria-busy={load.busy}>
-          {load.busy ? "Loading…" : "Load more"}
+          {load.busy ? TEXT.loadingMore : TEXT.loadMore}
         </button>
       )}
     </section>
   );
 }
 
-function TaskItem({ task, onChange, onDelete }: { task: Task; onChange(task: Task): void; onDelete(id: string): void }) {
+function TaskItem({ task, onChange, onDelete }: { task: Task; onChange(task: Task): void; onDelete(task: Task): void }) {
+  const toast = useToast();
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [completed, setCompleted] = useState(task.completed);
   useEffect(() => setCompleted(task.completed), [task.completed]);
+  const renameButton = useRef<HTMLButtonElement>(null);
+  const item = useRef<HTMLLIElement>(null);
 
-  async function act(
-    call: () => Promise<{ data?: unknown; error?: unknown; response: Response }>,
-    after: (data: unknown) => void,
-  ): Promise<boolean> {
+  /** Back from renaming: focus returns to the button that started it (WCAG 2.4.3). */
+  const stopEditing = () => {
+    setEditing(false);
+    window.requestAnimationFrame(() => renameButton.current?.focus());
+  };
+
+  async function update(body: { name?: string; completed?: boolean }): Promise<boolean> {
     setBusy(true);
     setError(null);
     try {
-      const { data, error: failure, response } = await call();
-      if (response.ok) after(data);
-      else setError(errorMessage(failure));
-      return response.ok;
+      const { data, error: failure, response } = await api.PUT("/task/{id}", { params: { path: { id: task._id } }, body });
+      if (!response.ok || !data) {
+        setError(fieldErrors(failure).name ?? errorMessage(failure));
+        return false;
+      }
+      onChange(data);
+      return true;
     } catch {
-      setError("The server could not be reached.");
+      setError(UNREACHABLE);
       return false;
     } finally {
       setBusy(false);
     }
   }
 
-  const update = (body: { name?: string; completed?: boolean }) =>
-    act(
-      () => api.PUT("/task/{id}", { params: { path: { id: task._id } }, body }),
-      (data) => {
-        setEditing(false);
-        onChange(data as Task);
-      },
-    );
-
-  const rename = (event: FormEvent<HTMLFormElement>) => {
+  const rename = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const name = String(new FormData(event.currentTarget).get("name"));
-    if (name.trim() === task.name) setEditing(false);
-    else void update({ name });
+    const name = String(new FormData(event.currentTarget).get("name") ?? "");
+    if (!name.trim()) {
+      setError(TEXT.emptyName);
+      return;
+    }
+    if (name.trim() === task.name) {
+      stopEditing();
+      return;
+    }
+    if (await update({ name })) {
+      stopEditing();
+      toast({ kind: "success", text: TEXT.renamed(name.trim()) });
+    }
   };
 
   const cancelOnEscape = (event: KeyboardEvent<HTMLInputElement>) => {
-    if (event.key === "Escape") setEditing(false);
+    if (event.key === "Escape") {
+      event.preventDefault();
+      setError(null);
+      stopEditing();
+    }
   };
 
   return (
-    <li className={completed ? "task done" : "task"} aria-busy={busy}>
+    <li className={completed ? "task done" : "task"} aria-busy={busy} data-task={task._id} ref={item}>
       <input
         type="checkbox"
         checked={completed}
-        disabled={busy}
+        // Not `disabled` while saving: a disabled control drops the keyboard's focus to <body>.
+        aria-disabled={busy}
         onChange={() => {
+          if (busy) return;
           setCompleted(!completed); // at once; put back if the server refuses
           void update({ completed: !completed }).then((ok) => ok || setCompleted(task.completed));
         }}
-        aria-label={`Mark “${task.name}” as ${completed ? "not done" : "done"}`}
+        aria-label={TEXT.markDone(task.name, completed)}
       />
       {editing ? (
-        <form className="rename" onSubmit={rename}>
+        <form className="rename" onSubmit={(event) => void rename(event)} noValidate>
           <label htmlFor={`rename-${task._id}`} className="visually-hidden">
-            New name for “{task.name}”
+            {TEXT.renameLabel(task.name)}
           </label>
           <input
             id={`rename-${task._id}`}
             name="name"
             defaultValue={task.name}
             maxLength={500}
-            required
             autoFocus
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `task-error-${task._id}` : undefined}
             onKeyDown={cancelOnEscape}
           />
           <button type="submit" disabled={busy}>
-            Save
+            {TEXT.save}
           </button>
-          <button type="button" onClick={() => setEditing(false)}>
-            Cancel
+          <button
+            type="button"
+            onClick={() => {
+              setError(null);
+              stopEditing();
+            }}
+          >
+            {TEXT.cancel}
           </button>
         </form>
       ) : (
@@ -213,22 +369,16 @@ function TaskItem({ task, onChange, onDelete }: { task: Task; onChange(task: Tas
       )}
       {!editing && (
         <span className="actions">
-          <button type="button" onClick={() => setEditing(true)} aria-label={`Rename “${task.name}”`}>
-            Rename
+          <button ref={renameButton} type="button" onClick={() => setEditing(true)} aria-label={TEXT.renameAria(task.name)}>
+            {TEXT.rename}
           </button>
-          <button
-            type="button"
-            className="danger"
-            disabled={busy}
-            onClick={() => void act(() => api.DELETE("/task/{id}", { params: { path: { id: task._id } } }), () => onDelete(task._id))}
-            aria-label={`Delete “${task.name}”`}
-          >
-            Delete
+          <button type="button" className="danger" disabled={busy} onClick={() => onDelete(task)} aria-label={TEXT.deleteAria(task.name)}>
+            {TEXT.delete}
           </button>
         </span>
       )}
       {error && (
-        <span className="task-error" role="alert">
+        <span className="task-error" role="alert" id={`task-error-${task._id}`}>
           {error}
         </span>
       )}
