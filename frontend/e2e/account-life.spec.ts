@@ -98,12 +98,12 @@ test("deleting the account signs out every tab and leaves nothing to sign in to"
   await registerThroughUi(page, email);
   await page.getByLabel("New task").fill("something of mine");
   await page.getByRole("button", { name: "Add" }).click();
-  await expect(page.getByText("something of mine")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Tasks" }).getByText("something of mine")).toBeVisible();
   const otherTab = await context.newPage();
-  await otherTab.goto("/sessions");
+  await otherTab.goto("/account/sessions");
   await expect(otherTab.getByRole("heading", { name: "Sessions" })).toBeVisible();
 
-  await page.goto("/account");
+  await page.goto("/account/danger");
   const zone = page.getByRole("region", { name: "Delete account" });
   await expect(zone).toContainText("This cannot be undone.");
   const button = zone.getByRole("button", { name: "Delete my account" });
@@ -140,7 +140,8 @@ test("the activity page lists the sign-ins of each device, and a new device is m
   const newEmail = uniqueEmail("watched");
   await requestEmailChange(page, newEmail);
 
-  await page.getByRole("banner").getByRole("link", { name: "Activity" }).click();
+  await page.getByRole("banner").getByRole("link", { name: "Account" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Activity" }).click();
   await expect(page.getByRole("heading", { name: "Activity" })).toBeVisible();
   const items = page.getByRole("list", { name: "Security activity" }).getByRole("listitem");
   const signIns = items.filter({ hasText: "Signed in with a password" });
@@ -181,8 +182,10 @@ test("the activity page lists the sign-ins of each device, and a new device is m
   await expect(items.first()).toBeVisible();
   await noHorizontalScroll(page);
   await screenshot(page, "activity-phone");
-  await page.getByRole("link", { name: "Account" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Profile" }).click();
   await expect(page.getByRole("region", { name: "Change email" })).toContainText("Waiting for confirmation");
+  await noHorizontalScroll(page);
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Danger zone" }).click();
   await expect(page.getByRole("region", { name: "Delete account" })).toBeVisible();
   await noHorizontalScroll(page);
   await screenshot(page, "account-phone");

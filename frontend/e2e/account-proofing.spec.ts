@@ -21,7 +21,7 @@ test("someone else's address: the squatter binds nothing, and the owner's reset 
   const victim = uniqueEmail("victim");
   const squatter = await (await browser.newContext()).newPage();
   await registerThroughUi(squatter, victim);
-  await squatter.goto("/account");
+  await squatter.goto("/account/security");
   const passkeys = squatter.getByRole("region", { name: "Passkeys" });
   await expect(passkeys.getByText("Confirm your address first to add a passkey")).toBeVisible();
   await expect(passkeys.getByRole("button", { name: "Add a passkey" })).toHaveCount(0);

@@ -33,8 +33,16 @@ export function totpCode(secret: string, offsetSteps = 0): string {
  * Chrome's virtual authenticator (DevTools protocol, WebAuthn domain) in `page`'s browser: a
  * platform authenticator with resident keys and user verification that says yes at once, as a
  * phone's fingerprint reader would.
+ *
+ * It says yes at once to the login page's quiet autofill request too (a person would pick the
+ * passkey from the email field's suggestions): unless `autofill`, the page is a browser without
+ * conditional mediation, so the tests that log in with a password keep doing so.
  */
-export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; id: string }> {
+export async function addVirtualAuthenticator(
+  page: Page,
+  { autofill = false }: { autofill?: boolean } = {},
+): Promise<{ cdp: CDPSession; id: string }> {
+  if (!autofill) await withoutPasskeyAutofill(page);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable");
   const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -54,4 +62,12 @@ export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSes
 export async function heldCredentials(auth: { cdp: CDPSession; id: string }): Promise<number> {
   const { credentials } = await auth.cdp.send("WebAuthn.getCredentials", { authenticatorId: auth.id });
   return credentials.length;
+}
+
+/** The page as a browser without WebAuthn conditional mediation (no passkeys in autofill). */
+export async function withoutPasskeyAutofill(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const credential = window.PublicKeyCredential as unknown as { isConditionalMediationAvailable?: () => Promise<boolean> };
+    if (credential) credential.isConditionalMediationAvailable = async () => false;
+  });
 }

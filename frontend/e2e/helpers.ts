@@ -24,6 +24,9 @@ export async function registerThroughUi(page: Page, email: string, password = PA
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
+  // The first-run page says where the confirmation link went; then on to the tasks.
+  await expect(page.getByRole("heading", { name: "Your account is ready" })).toBeVisible();
+  await page.getByRole("link", { name: "Go to your tasks" }).click();
   await expect(page.getByRole("heading", { name: "Tasks" })).toBeVisible();
 }
 

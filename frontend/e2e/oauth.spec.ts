@@ -55,7 +55,8 @@ test("a newcomer signs up by continuing with the provider", async ({ page }) => 
   await expect(page.getByRole("list", { name: "Tasks" }).getByText("Try single sign-on")).toBeVisible();
 
   // The account has no password: the provider is its only way in, so it cannot be unlinked.
-  await page.getByRole("link", { name: "Account" }).click();
+  await page.getByRole("banner").getByRole("link", { name: "Account" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Security" }).click();
   const methods = page.getByRole("region", { name: "Sign-in methods" });
   await expect(methods.getByText("You have no password yet: use Forgot password to set one.")).toBeVisible();
   const linked = methods.getByRole("list", { name: "Linked providers" });
@@ -99,7 +100,8 @@ test("the provider joins an account that already uses its address only from its 
   // Doing as told: log in with the password and link the provider from the account page. The
   // provider still knows this browser (single sign-on) and the consent given: straight back.
   await loginThroughUi(page, alice.email, PASSWORD);
-  await page.getByRole("link", { name: "Account" }).click();
+  await page.getByRole("banner").getByRole("link", { name: "Account" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Security" }).click();
   const methods = page.getByRole("region", { name: "Sign-in methods" });
   await methods.getByRole("button", { name: `Link ${IDP_LABEL}`, exact: true }).click();
   await expect(methods.getByRole("status").filter({ hasText: "linked" })).toHaveText(
@@ -142,11 +144,12 @@ test("link a provider from the account page, then unlink it", async ({ page, req
   await registerThroughUi(page, email);
   const methods = page.getByRole("region", { name: "Sign-in methods" });
   // Not before the address is confirmed: the page says so instead of offering the button.
-  await page.getByRole("link", { name: "Account" }).click();
+  await page.getByRole("banner").getByRole("link", { name: "Account" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Security" }).click();
   await expect(methods.getByText(`Confirm your address first to link ${IDP_LABEL}`)).toBeVisible();
   await expect(methods.getByRole("button", { name: `Link ${IDP_LABEL}`, exact: true })).toHaveCount(0);
   await verifyInThisBrowser(page, request, email);
-  await page.goto("/account");
+  await page.goto("/account/security");
   await expect(methods.getByText("No other provider is linked to this account yet.")).toBeVisible();
 
   await methods.getByRole("button", { name: `Link ${IDP_LABEL}`, exact: true }).click();
@@ -155,7 +158,7 @@ test("link a provider from the account page, then unlink it", async ({ page, req
   await expect(methods.getByRole("status").filter({ hasText: "linked" })).toHaveText(
     `${IDP_LABEL} is linked: you can now sign in with it.`,
   );
-  await expect(page).toHaveURL(/\/account$/); // ?linked=... read and cleaned up
+  await expect(page).toHaveURL(/\/account\/security$/); // ?linked=... read and cleaned up
   await expect(page.getByRole("banner")).toContainText(email); // still the same account
   const linked = methods.getByRole("list", { name: "Linked providers" });
   await expect(linked).toContainText(IDP_LABEL);

@@ -43,7 +43,7 @@ test("an authenticator app, then a lost phone and a recovery code", async ({ pag
   const email = uniqueEmail("totp");
   await registerThroughUi(page, email);
   await verifyInThisBrowser(page, request, email);
-  await page.goto("/account");
+  await page.goto("/account/security");
   await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
   const setup = page.getByRole("group", { name: "Set up your authenticator app" });
   await expect(setup.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
@@ -69,7 +69,7 @@ test("an authenticator app, then a lost phone and a recovery code", async ({ pag
   await page.getByLabel("Recovery code").fill(codes[0]!);
   await page.getByRole("button", { name: "Verify" }).click();
   await signedIn(page);
-  await page.goto("/account");
+  await page.goto("/account/security");
   await expect(page.getByText("9 unused recovery codes left.", { exact: false })).toBeVisible();
 
   await logOut(page);
@@ -86,7 +86,7 @@ test("a passkey signs in alone, serves as the second step, and stops once remove
   const email = uniqueEmail("passkey");
   await registerThroughUi(page, email);
   await verifyInThisBrowser(page, request, email);
-  await page.goto("/account");
+  await page.goto("/account/security");
   await page.getByLabel("Name for the new passkey").fill("Test laptop");
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await saveRecoveryCodes(page); // the account's first second factor
@@ -106,7 +106,7 @@ test("a passkey signs in alone, serves as the second step, and stops once remove
   await signedIn(page);
 
   // Removed from the account, it no longer opens it, though the authenticator still holds it.
-  await page.goto("/account");
+  await page.goto("/account/security");
   page.once("dialog", (dialog) => void dialog.accept());
   await page.getByRole("button", { name: "Remove Test laptop" }).click();
   await expect(passkeys.getByText("Test laptop")).toHaveCount(0);
@@ -129,7 +129,7 @@ test("the second step and the account's factors at phone width", async ({ page, 
   const email = uniqueEmail("phone");
   await registerThroughUi(page, email);
   await verifyInThisBrowser(page, request, email);
-  await page.goto("/account");
+  await page.goto("/account/security");
   await page.getByLabel("Name for the new passkey").fill("Phone");
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await saveRecoveryCodes(page);
@@ -143,4 +143,22 @@ test("the second step and the account's factors at phone width", async ({ page, 
   await expect(page.getByRole("button", { name: "Use a passkey" })).toBeVisible();
   await screenshot(page, "mfa-step-phone");
   expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+});
+
+test("the login page offers the passkey in the email field's autofill, and signs in with it", async ({ page, request }) => {
+  // Chrome's virtual authenticator answers the page's conditional request as soon as it is made,
+  // as a person picking the passkey from the email field's suggestions would.
+  await addVirtualAuthenticator(page, { autofill: true });
+  const email = uniqueEmail("autofill");
+  await registerThroughUi(page, email);
+  await verifyInThisBrowser(page, request, email);
+  await page.goto("/account/security");
+  await page.getByLabel("Name for the new passkey").fill("Autofill laptop");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await saveRecoveryCodes(page);
+
+  await page.getByRole("banner").getByRole("button", { name: "Log out" }).click();
+  // No button pressed, nothing typed: the passkey chosen in the field signs in.
+  await expect(page.getByRole("banner").getByRole("button", { name: "Log out" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText(email);
 });

@@ -18,8 +18,8 @@ test("reloading any page keeps me signed in, without flashing the login screen",
 
   for (const [path, heading] of [
     ["/", "Tasks"],
-    ["/account", "Account"], // a page that makes no API call of its own
-    ["/sessions", "Sessions"],
+    ["/account", "Profile"], // a page that makes no API call of its own
+    ["/account/sessions", "Sessions"],
   ] as const) {
     await page.goto(path);
     await page.reload();
@@ -32,7 +32,7 @@ test("the access token is only in memory", async ({ page, context }) => {
   await registerThroughUi(page, uniqueEmail("memory"));
   await page.getByLabel("New task").fill("check storage");
   await page.getByRole("button", { name: "Add" }).click();
-  await expect(page.getByText("check storage")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Tasks" }).getByText("check storage")).toBeVisible();
 
   const storage = await page.evaluate(() => ({
     local: localStorage.length,
@@ -51,7 +51,7 @@ test("logging out in one tab logs out the other", async ({ context }) => {
   const first = await context.newPage();
   await registerThroughUi(first, uniqueEmail("tabs"));
   const second = await context.newPage();
-  await second.goto("/sessions");
+  await second.goto("/account/sessions");
   await expect(second.getByRole("heading", { name: "Sessions" })).toBeVisible();
 
   await first.getByRole("button", { name: "Log out" }).click();
@@ -76,7 +76,7 @@ test("the access token is refreshed silently before it expires", async ({ page }
   await page.getByLabel("New task").fill("added after the first token expired");
   await page.getByRole("button", { name: "Add" }).click();
 
-  await expect(page.getByText("added after the first token expired")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Tasks" }).getByText("added after the first token expired")).toBeVisible();
   const silent = refreshes.slice(before); // before: the page load's attempt, with no cookie yet
   expect(silent.length).toBeGreaterThan(0);
   expect(silent.map((r) => r.status())).toEqual(silent.map(() => 200));
@@ -93,13 +93,14 @@ test("the sessions screen ends another device, which lands on login with a messa
   ).newPage();
   await loginThroughUi(phone, email);
 
-  await laptop.getByRole("link", { name: "Sessions" }).click();
+  await laptop.getByRole("link", { name: "Account" }).click();
+  await laptop.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Sessions" }).click();
   const sessions = laptop.getByRole("list", { name: "Sessions" }).getByRole("listitem");
   await expect(sessions).toHaveCount(2);
   await expect(sessions.filter({ hasText: "this device" })).toContainText("Firefox on Linux");
   await expect(sessions.filter({ hasText: "Chrome on Android" })).toContainText("Last used");
   await screenshot(laptop, "sessions");
-  await laptop.getByRole("button", { name: /End the session of Chrome on Android/ }).click();
+  await laptop.getByRole("button", { name: /End session: Chrome on Android/ }).click();
   await expect(laptop.getByRole("status")).toContainText("Ended the session of Chrome on Android");
   await expect(sessions).toHaveCount(1);
 
@@ -120,7 +121,7 @@ test("end all other sessions", async ({ browser, request }) => {
     pages.push(page);
   }
   const [mine, ...others] = pages as [typeof pages[0], ...typeof pages];
-  await mine.goto("/sessions");
+  await mine.goto("/account/sessions");
   await expect(mine.getByRole("list", { name: "Sessions" }).getByRole("listitem")).toHaveCount(3);
 
   await mine.getByRole("button", { name: "End all other sessions" }).click();

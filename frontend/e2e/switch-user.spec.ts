@@ -71,7 +71,7 @@ async function expectStartedOverAs(page: Page, bob: string): Promise<void> {
 test("signing in as someone else in one tab switches the other tab at once", async ({ context, request }) => {
   const { alice, bob } = await twoAccounts(request);
   const first = await tabOfAlice(context, alice, bob);
-  await first.getByRole("link", { name: "Sessions" }).click(); // not on the start page
+  await first.getByRole("link", { name: "Account" }).click(); // not on the start page
   const second = await context.newPage();
   await second.goto("/");
   await expect(second.getByRole("banner")).toContainText(alice);
@@ -116,7 +116,7 @@ test("a scheduled refresh that brings another user switches the tab", async ({ c
   const { alice, bob } = await twoAccounts(request);
   const first = await tabOfAlice(context, alice, bob);
   await first.getByRole("link", { name: "Account" }).click(); // not on the start page
-  await expect(first.getByRole("heading", { name: "Account", exact: true })).toBeVisible();
+  await expect(first.getByRole("heading", { name: "Profile", exact: true })).toBeVisible();
 
   // Bob signs in without any tab of the app knowing: only the shared cookie changes, and
   // Alice's session stays valid.

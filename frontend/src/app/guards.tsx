@@ -1,7 +1,10 @@
-import { useEffect, useRef } from "react";
+import { Suspense, useEffect, useRef } from "react";
+import type { ReactNode } from "react";
 import { Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 
+import { ThemeSwitch } from "../components/ThemeSwitch";
 import { Alert, PublicPage, Spinner } from "../components/ui";
+import { VerifyBanner } from "../features/account/VerifyBanner";
 import { useAuth } from "../lib/session";
 
 /** Pages for signed-in people: wait for the session to be restored, else go to the login page. */
@@ -66,7 +69,8 @@ export function SignedOutOnly() {
   );
 }
 
-function Layout() {
+/** The frame of signed-in pages: the top bar, the address banner, the page (or `children`). */
+export function Layout({ children }: { children?: ReactNode }) {
   const { user, logout } = useAuth();
   return (
     <>
@@ -80,10 +84,9 @@ function Layout() {
             Tasks
           </NavLink>
           <NavLink to="/account">Account</NavLink>
-          <NavLink to="/sessions">Sessions</NavLink>
-          <NavLink to="/activity">Activity</NavLink>
           {user?.is_superuser && <NavLink to="/admin">Admin</NavLink>}
         </nav>
+        <ThemeSwitch />
         <div className="who">
           <span className="email" title={user?.email}>
             {user?.email}
@@ -93,9 +96,10 @@ function Layout() {
           </button>
         </div>
       </header>
+      {user && <VerifyBanner user={user} />}
       <main id="main">
         <SwitchNotice />
-        <Outlet />
+        <Suspense fallback={<Spinner />}>{children ?? <Outlet />}</Suspense>
       </main>
     </>
   );

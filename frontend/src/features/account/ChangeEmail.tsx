@@ -86,7 +86,7 @@ export function ChangeEmail({ email }: { email: string }) {
           </div>
         </div>
       )}
-      <form onSubmit={submit}>
+      <form onSubmit={submit} onChange={() => setNotice(null)}>
         <Field
           label="New email"
           name="email"

@@ -26,7 +26,8 @@ export function ChangePassword() {
   }
 
   return (
-    <form className="card" onSubmit={(event) => void submit(event)} aria-labelledby="password-title">
+    // A new attempt: the message about the last one goes.
+    <form className="card" onSubmit={(event) => void submit(event)} onChange={() => setNotice(null)} aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
       <Alert kind="success">{notice}</Alert>
       <Alert kind="error">{change.error}</Alert>

@@ -8,6 +8,7 @@ import { emailChange } from "../../lib/api/account";
 import { errorMessage } from "../../lib/api/errors";
 import { useLinkToken, useOnceWhen } from "../../lib/once";
 import { useAuth } from "../../lib/session";
+import { usePageTitle } from "../../lib/pageTitle";
 
 /** What a link did, in a sentence. */
 interface Outcome {
@@ -115,6 +116,7 @@ function LinkPage({
   signedIn: boolean;
   children?: ReactNode;
 }) {
+  usePageTitle(title);
   return (
     <PublicPage>
       <section aria-labelledby="email-change-title" className="card">

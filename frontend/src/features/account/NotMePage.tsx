@@ -3,12 +3,14 @@ import { Link, useSearchParams } from "react-router";
 
 import { Alert, PublicPage, useAction } from "../../components/ui";
 import { declineAccount } from "../../lib/api/account";
+import { usePageTitle } from "../../lib/pageTitle";
 
 /**
  * "This wasn't me", from the verification mail: someone made an account with this address and
  * never confirmed it. One click (not the page opening: mail scanners open links) deletes it.
  */
 export function NotMePage() {
+  usePageTitle("An account you did not create");
   const [params] = useSearchParams();
   const token = params.get("token");
   const [deleted, setDeleted] = useState(false);

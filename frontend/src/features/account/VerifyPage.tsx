@@ -5,7 +5,9 @@ import { HolderProofForm, useLinkWithProof } from "../../components/HolderProof"
 import { Alert, PublicPage, Spinner } from "../../components/ui";
 import { verifyAddress } from "../../lib/api/account";
 import { useOnceWhen } from "../../lib/once";
+import { usePageTitle } from "../../lib/pageTitle";
 import { useAuth } from "../../lib/session";
+import { NewVerificationLink } from "./NewVerificationLink";
 
 /**
  * The verification link. It confirms the address only for whoever holds the account: this
@@ -13,9 +15,10 @@ import { useAuth } from "../../lib/session";
  * never made the account is offered "this wasn't me" instead.
  */
 export function VerifyPage() {
+  usePageTitle("Verify your email address");
   const [params] = useSearchParams();
   const token = params.get("token");
-  const { state: auth, reloadUser } = useAuth();
+  const { state: auth, user, reloadUser } = useAuth();
   const send = useCallback((password?: string) => verifyAddress(token ?? "", password), [token]);
   const { state, start, withPassword } = useLinkWithProof(send);
 
@@ -34,13 +37,19 @@ export function VerifyPage() {
       <section aria-labelledby="verify-title" className="card">
         <h2 id="verify-title">Verify your email address</h2>
         {!token ? (
-          <Alert kind="error">This page needs the link from your email.</Alert>
+          <>
+            <Alert kind="error">This page needs the link from your email.</Alert>
+            <NewVerificationLink email={signedIn && user && !user.is_verified ? user.email : null} />
+          </>
         ) : state.phase === "sending" ? (
           <Spinner label="Verifying…" />
         ) : state.phase === "done" ? (
           <Alert kind="success">{`${state.data.email} is verified. Thank you!`}</Alert>
         ) : state.phase === "failed" ? (
-          <Alert kind="error">{state.message}</Alert>
+          <>
+            <Alert kind="error">{state.message}</Alert>
+            {!(signedIn && user?.is_verified) && <NewVerificationLink email={signedIn && user ? user.email : null} />}
+          </>
         ) : (
           <>
             <HolderProofForm
@@ -61,12 +70,6 @@ export function VerifyPage() {
         )}
         <p className="links">
           {signedIn ? <Link to="/">Go to your tasks</Link> : <Link to="/login">Log in</Link>}
-          {state.phase === "failed" && signedIn && (
-            <>
-              {" · "}
-              <Link to="/account">Send a new link</Link>
-            </>
-          )}
         </p>
       </section>
     </PublicPage>

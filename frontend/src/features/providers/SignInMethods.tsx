@@ -68,7 +68,7 @@ function Methods({ providers }: { providers: Provider[] }) {
     setLinking(provider.name);
     const result = await link.run(provider.name);
     if (result.ok && result.data) {
-      // Off to the provider; it sends the browser back to /account?linked=... or ?link_error=...
+      // Off to the provider; it sends the browser back to /account/security?linked=... or ?link_error=...
       window.location.assign(result.data.authorization_url);
     } else {
       setLinking(null);

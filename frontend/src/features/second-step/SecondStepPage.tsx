@@ -7,6 +7,7 @@ import { errorMessage } from "../../lib/api/errors";
 import type { Proof } from "../../lib/api/secondFactors";
 import { challengeFromQuery, challengeFromState, errorCode } from "../../lib/challenge";
 import { useAuth } from "../../lib/session";
+import { usePageTitle } from "../../lib/pageTitle";
 
 const EXPIRED = "This sign-in has expired. Please sign in again.";
 
@@ -21,6 +22,7 @@ function safeFrom(from: unknown): string {
  * backend's redirect after a provider), which is then replaced so it leaves the address bar.
  */
 export function SecondStepPage() {
+  usePageTitle("Two-step sign-in");
   const location = useLocation();
   const navigate = useNavigate();
   const [params] = useSearchParams();

@@ -1,15 +1,18 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 import { Alert, Spinner, useAction } from "../../components/ui";
 import { api } from "../../lib/api/client";
 import type { Session } from "../../lib/api/client";
 import { describeDevice, timeAgo } from "../../lib/device";
+import { usePageTitle } from "../../lib/pageTitle";
 import { useAuth } from "../../lib/session";
 
 export function SessionsPage() {
+  usePageTitle("Sessions");
   const { logout } = useAuth();
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const list = useAction(() => api.GET("/auth/sessions"));
   const end = useAction((id: string) => api.DELETE("/auth/sessions/{session_id}", { params: { path: { session_id: id } } }));
   const endOthers = useAction(() => api.POST("/auth/logout-others"));
@@ -28,6 +31,7 @@ export function SessionsPage() {
     if ((await end.run(session.id)).ok) {
       setNotice(`Ended the session of ${describeDevice(session.user_agent)}.`);
       await reload();
+      heading.current?.focus(); // its button is gone: the page's heading has the focus, not <body>
     }
   }
 
@@ -41,7 +45,9 @@ export function SessionsPage() {
   const others = sessions?.filter((s) => !s.current) ?? [];
   return (
     <section aria-labelledby="sessions-title">
-      <h1 id="sessions-title">Sessions</h1>
+      <h1 id="sessions-title" ref={heading} tabIndex={-1}>
+        Sessions
+      </h1>
       <p>Where you are signed in. End any session you do not recognise; it is signed out at once.</p>
       <Alert kind="success">{notice}</Alert>
       <Alert kind="error">{list.error ?? end.error ?? endOthers.error}</Alert>
@@ -69,7 +75,7 @@ export function SessionsPage() {
                   className="danger"
                   disabled={end.busy}
                   onClick={() => void endOne(session)}
-                  aria-label={`End the session of ${describeDevice(session.user_agent)}, last used ${timeAgo(session.last_used_at)}`}
+                  aria-label={`End session: ${describeDevice(session.user_agent)}, last used ${timeAgo(session.last_used_at)}`}
                 >
                   End session
                 </button>

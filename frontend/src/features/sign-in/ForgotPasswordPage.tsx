@@ -4,8 +4,10 @@ import { Link } from "react-router";
 
 import { Alert, Field, SubmitButton, useAction } from "../../components/ui";
 import { api } from "../../lib/api/client";
+import { usePageTitle } from "../../lib/pageTitle";
 
 export function ForgotPasswordPage() {
+  usePageTitle("Forgot your password");
   const [sentTo, setSentTo] = useState<string | null>(null);
   const forgot = useAction((email: string) => api.POST("/auth/forgot-password", { body: { email } }));
 

@@ -4,9 +4,11 @@ import { Alert, PublicPage, Spinner } from "../../components/ui";
 import { oauthErrorMessage, worthRetrying } from "../../lib/oauthMessages";
 import { authorizeUrl, providerLabel, useProviders } from "../../lib/providers";
 import { useAuth } from "../../lib/session";
+import { usePageTitle } from "../../lib/pageTitle";
 
 /** Where the backend sends someone whose sign-in with a provider did not work. */
 export function SignInErrorPage() {
+  usePageTitle("Signing in did not work");
   const [params] = useSearchParams();
   const code = params.get("code");
   const name = params.get("provider");

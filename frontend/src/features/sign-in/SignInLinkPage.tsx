@@ -4,10 +4,12 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { Alert, PublicPage, Spinner } from "../../components/ui";
 import { useOnceWhen } from "../../lib/once";
 import { useAuth } from "../../lib/session";
+import { usePageTitle } from "../../lib/pageTitle";
 import { SignInLinkForm } from "./SignInLinkForm";
 
 /** Where a mailed sign-in link lands: its token is spent once, and the app is signed in. */
 export function SignInLinkPage() {
+  usePageTitle("Sign in with a link");
   const [params] = useSearchParams();
   const token = params.get("token");
   const { state, signInWithLink } = useAuth();

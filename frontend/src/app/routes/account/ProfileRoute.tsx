@@ -1,25 +1,18 @@
-import { ChangeEmail } from "../../features/account/ChangeEmail";
-import { ChangePassword } from "../../features/account/ChangePassword";
-import { DeleteAccount } from "../../features/account/DeleteAccount";
-import { YourAddress } from "../../features/account/YourAddress";
-import { SignInMethods } from "../../features/providers/SignInMethods";
-import { useAuth } from "../../lib/session";
-import { SecondFactors } from "./SecondFactors";
+import { ChangeEmail } from "../../../features/account/ChangeEmail";
+import { YourAddress } from "../../../features/account/YourAddress";
+import { usePageTitle } from "../../../lib/pageTitle";
+import { useAuth } from "../../../lib/session";
 
-/** The account page: the account's own sections, its second factors, its providers. */
-export function AccountRoute() {
+/** Account › Profile: the address, confirmed or not, and changing it. */
+export function ProfileRoute() {
+  usePageTitle("Profile");
   const { user } = useAuth();
   if (!user) return null;
   return (
-    <section aria-labelledby="account-title">
-      <h1 id="account-title">Account</h1>
+    <section aria-labelledby="profile-title">
+      <h1 id="profile-title">Profile</h1>
       <YourAddress user={user} />
       <ChangeEmail email={user.email} />
-      {/* Accounts made by a provider have no password to change: Sign-in methods offers setting one. */}
-      {user.has_password !== false && <ChangePassword />}
-      <SecondFactors />
-      <SignInMethods />
-      <DeleteAccount email={user.email} />
     </section>
   );
 }
