@@ -6,7 +6,7 @@ DB_VENV := .venv-db
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
 NPM := npm --prefix frontend --no-fund --no-audit --loglevel=error
-FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/scripts -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
 # pytest's worker processes (pytest-xdist): one more than the cores, since tests also wait on the
@@ -121,7 +121,7 @@ lint: $(VENV)/.dev frontend/node_modules/.installed
 	$(NPM) run lint:imports
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
-	tools/oidc-provider/node_modules/.installed
+	tools/oidc-provider/node_modules/.installed frontend/node_modules/.installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-frontend: frontend/node_modules/.installed api-check
