@@ -1,15 +1,17 @@
-"""How the built frontend travels: precompressed files, cache lifetimes, no public source maps.
-The API beside it is never compressed (BREACH)."""
+"""How the built frontend travels: precompressed files, cache lifetimes, no public source maps,
+robots.txt. The API beside it is never compressed (BREACH)."""
 
 import gzip
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from httpx import AsyncClient
 
+from backend.core.token_pages import TOKEN_PAGES
 from backend.tests.helpers import REPO, signed_up
 
 NODE = shutil.which("node")
@@ -169,6 +171,22 @@ async def test_the_twins_are_no_files_of_their_own(make_server, dist) -> None:
         for path in ["/assets/index-Bc1_x-9Z.js.br", "/assets/index-Bc1_x-9Z.js.gz", "/index.html.br"]:
             response = await client.get(path, headers={"Accept": "*/*", "Accept-Encoding": "br"})
             assert response.status_code == 404, path
+
+
+def test_robots_txt_keeps_crawlers_off_the_pages_whose_links_carry_tokens() -> None:
+    robots = RobotFileParser()
+    robots.parse((REPO / "frontend" / "public" / "robots.txt").read_text().splitlines())
+
+    for page in TOKEN_PAGES:
+        assert not robots.can_fetch("Googlebot", f"https://farm.example{page}?token=abc"), page
+    for page in ["/", "/login", "/register", "/forgot-password", "/favicon.svg"]:
+        assert robots.can_fetch("Googlebot", f"https://farm.example{page}"), page
+
+
+def test_the_page_says_what_the_app_is() -> None:
+    index = (REPO / "frontend" / "index.html").read_text()
+
+    assert '<meta name="description" content="FARM Auth' in index
 
 
 @pytest.mark.skipif(NODE is None, reason="Node.js runs the frontend's build scripts")
