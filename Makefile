@@ -6,7 +6,7 @@ DB_VENV := .venv-db
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
 NPM := npm --prefix frontend --no-fund --no-audit --loglevel=error
-FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/scripts -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
 # pytest's worker processes (pytest-xdist): one more than the cores, since tests also wait on the
@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	bench secret keys superuser idp clean
+	bench lighthouse secret keys superuser idp clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://localhost:8000"
@@ -24,6 +24,8 @@ help:
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
 	@echo "make bench      this app against stock FastAPI Users: throughput, login storms, listing, memory;"
 	@echo "                a dated report with plots in benchmarks/reports/ (~16 min; ARGS=--quick for ~3)"
+	@echo "make lighthouse Lighthouse scores (mobile, desktop) and the bytes of a cold load of a running app;"
+	@echo "                URL=http://localhost:8801 by default, EMAIL and PASSWORD to measure the task page"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
 	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
 	@echo "                it first, signing only once renamed without .next"
@@ -121,7 +123,7 @@ lint: $(VENV)/.dev frontend/node_modules/.installed
 	$(NPM) run lint:imports
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
-	tools/oidc-provider/node_modules/.installed
+	tools/oidc-provider/node_modules/.installed frontend/node_modules/.installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-frontend: frontend/node_modules/.installed api-check
@@ -139,6 +141,17 @@ bench: install $(VENV)/.bench
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
 		else echo "wrk is missing: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 1; fi; }
 	$(BIN)/python -m benchmarks.bench $(ARGS)
+
+# Lighthouse (pinned, in a folder of its own) against the app you have running: `PORT=8801 make run`
+# in another terminal, or URL=... for another one. EMAIL and PASSWORD of an account add the task
+# page; RUNS=3 runs per page and preset; REPORTS=dir keeps each report (tools/lighthouse/run.mjs).
+lighthouse: tools/lighthouse/node_modules/.installed chromium
+	URL="$(or $(URL),http://localhost:8801)" CHROMIUM=$(CHROMIUM) node tools/lighthouse/run.mjs
+
+tools/lighthouse/node_modules/.installed: tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or newer with npm is required for Lighthouse"; exit 1; }
+	npm ci --prefix tools/lighthouse --no-fund --no-audit --loglevel=error
+	@touch $@
 
 $(VENV)/.bench: $(VENV)/.runtime backend/requirements-bench.txt
 	$(BIN)/pip install $(PIP_FLAGS) -r backend/requirements-bench.txt
@@ -161,5 +174,5 @@ superuser: install
 
 clean:
 	rm -rf $(VENV) $(DB_VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist frontend/test-results \
-		backend/tests/node/node_modules tools/oidc-provider/node_modules
+		backend/tests/node/node_modules tools/oidc-provider/node_modules tools/lighthouse/node_modules
 	find backend -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -34,6 +34,7 @@ from backend.apps.user.module import UserModule
 from backend.config import Settings, load_settings_or_exit
 from backend.core.docs import add_docs
 from backend.core.errors import add_error_handlers
+from backend.core.head import HeadAsGetMiddleware
 from backend.core.health import HealthModule
 from backend.core.kit import Kit
 from backend.core.limits import RequestBodyGuard
@@ -149,8 +150,9 @@ def create_app(
         documented |= module.documented_errors()
     document_errors(app, documented)
 
-    # Outermost last: the client address is settled first, headers are added to every answer,
-    # and a refused body (413, 422) still carries CORS headers a browser page can read.
+    # Outermost last: the client address is settled first, a HEAD runs as a GET through the rest
+    # (its body dropped), headers are added to every answer, and a refused body (413, 422) still
+    # carries CORS headers a browser page can read.
     app.add_middleware(RequestBodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -161,6 +163,7 @@ def create_app(
         expose_headers=["Link", "Retry-After"],  # the next page of tasks; when to retry a 429/503
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(HeadAsGetMiddleware)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

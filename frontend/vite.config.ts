@@ -17,7 +17,9 @@ export default defineConfig({
     strictPort: true,
     proxy: Object.fromEntries(apiPaths.map((path) => [path, { target: api, changeOrigin: false }])),
   },
-  build: { sourcemap: true },
+  // No source maps in production builds: they would publish the whole source next to the app.
+  // The dev server (`make dev`) still gives the browser its maps.
+  build: { sourcemap: false },
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
