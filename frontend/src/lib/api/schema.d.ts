@@ -1566,7 +1566,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out" | "address_verified";
+            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_change_refused" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out" | "address_verified";
             /**
              * Ip
              * @description the client's address; empty when no request caused it

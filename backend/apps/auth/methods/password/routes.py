@@ -15,7 +15,12 @@ from fastapi_users.exceptions import InvalidPasswordException
 from fastapi_users.router.common import ErrorCode
 from pydantic import EmailStr
 
-from backend.apps.auth.activity.failures import LOGIN_ACCOUNT_RULE, LOGIN_IP_RULE, count_failed_login
+from backend.apps.auth.activity.failures import (
+    LOGIN_ACCOUNT_RULE,
+    LOGIN_IP_RULE,
+    count_failed_login,
+    count_toward_lockout,
+)
 from backend.apps.auth.activity.log import security_log
 from backend.apps.auth.flows.sign_in import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SignedIn
 from backend.apps.auth.sessions.authenticator import CurrentSession
@@ -144,7 +149,8 @@ def get_change_router(method: "PasswordMethod") -> APIRouter:
     ) -> UserRead:
         """Change my password; my other sessions end."""
         account = current.user.email
-        # A wrong current password is a failed login: same counter, same limit.
+        # A wrong current password counts as a failed login does, on the same counter toward the
+        # same lockout: guessing it from a stolen session is throttled too (ASVS 5.0 6.3.1).
         await limiter.check(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)
         try:
             user = await user_manager.change_password(current.user, body.current_password, body.new_password)
@@ -154,8 +160,13 @@ def get_change_router(method: "PasswordMethod") -> APIRouter:
                 detail={"code": "CHANGE_PASSWORD_INVALID_PASSWORD", "reason": exc.reason},
             ) from None
         if user is None:
+            # Logged as what it is, not as a failed sign-in: the one asking is signed in, and
+            # the session it asked from is named, so the owner can end it.
+            await security_log.record(
+                current.user.id, "password_change_refused", request, session_id=current.session_id
+            )
             limits = [(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)]
-            await count_failed_login(limiter, limits, current.user.id, request, "current_password")
+            await count_toward_lockout(limiter, limits, current.user.id, request)
             raise HTTPException(
                 status.HTTP_400_BAD_REQUEST,
                 detail={"code": "CHANGE_PASSWORD_BAD_CURRENT", "reason": "The current password is wrong."},
