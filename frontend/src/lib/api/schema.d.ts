@@ -585,6 +585,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password-strength": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Password Strength
+         * @description How register, reset and change would judge this password, for a meter beside the field.
+         *
+         *     Looks nothing up, so it says the same whether the address has an account or not.
+         */
+        post: operations["password_strength_auth_password_strength_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/sign-in-link": {
         parameters: {
             query?: never;
@@ -1481,6 +1503,47 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /** PasswordCheck */
+        PasswordCheck: {
+            /**
+             * Password
+             * @description the new password as typed so far; judged, never kept or logged
+             */
+            password: string;
+            /**
+             * Email
+             * @description the address the account has or will have: the password may not contain it
+             */
+            email?: string | null;
+        };
+        /** PasswordStrength */
+        PasswordStrength: {
+            /**
+             * Acceptable
+             * @description register, reset and change would take this password
+             */
+            acceptable: boolean;
+            /**
+             * Score
+             * @description zxcvbn's estimate, 0 (guessable) to 4; 3 or more when acceptable
+             */
+            score: number;
+            /**
+             * Reason
+             * @description why not: the sentence register, reset and change refuse it with
+             */
+            reason: string | null;
+            /**
+             * Warning
+             * @description zxcvbn's warning, if any
+             */
+            warning: string | null;
+            /**
+             * Suggestions
+             * @description zxcvbn's suggestions
+             */
+            suggestions: string[];
+        };
         /** PendingEmailChange */
         PendingEmailChange: {
             /**
@@ -1860,7 +1923,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1902,7 +1965,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1960,7 +2023,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2053,7 +2116,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2124,7 +2187,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2202,7 +2265,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2304,7 +2367,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2346,7 +2409,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2395,7 +2458,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2497,7 +2560,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2568,7 +2631,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2599,7 +2662,7 @@ export interface operations {
                     "application/jwk-set+json": unknown;
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2632,7 +2695,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2689,7 +2752,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2766,7 +2829,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2837,7 +2900,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2886,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2935,7 +2998,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2984,7 +3047,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3026,7 +3089,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3095,7 +3158,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3137,7 +3200,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3228,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3270,7 +3333,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3352,7 +3415,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3423,7 +3486,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3492,7 +3555,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3565,7 +3628,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3658,7 +3721,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3729,7 +3792,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3802,7 +3865,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3875,7 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3948,7 +4011,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4039,7 +4102,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4132,7 +4195,82 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    password_strength_auth_password_strength_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `no-store`: the answer is about a password */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordStrength"];
+                };
+            };
+            /** @description The body could not be parsed, or the request was refused; `detail` says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4205,7 +4343,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4296,7 +4434,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4327,7 +4465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderRead"][];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4376,7 +4514,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4447,7 +4585,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4496,7 +4634,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4538,7 +4676,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4616,7 +4754,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4676,7 +4814,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4767,7 +4905,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4827,7 +4965,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4918,7 +5056,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5022,7 +5160,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5113,7 +5251,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5155,7 +5293,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5246,7 +5384,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5308,7 +5446,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5377,7 +5515,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5470,7 +5608,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5529,7 +5667,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5620,7 +5758,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5682,7 +5820,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5775,7 +5913,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5844,7 +5982,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5906,7 +6044,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5957,7 +6095,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
