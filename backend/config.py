@@ -195,6 +195,7 @@ class Settings(BaseSettings):
     rate_limit_ip: RateSetting = Rate(30, 3600)
     rate_limit_refresh_account: RateSetting = Rate(60, 900)
     rate_limit_refresh_ip: RateSetting = Rate(300, 900)
+    rate_limit_password_check_ip: RateSetting = Rate(120, 60)
 
     # Sign-in with other providers (OAuth 2 / OpenID Connect); nothing set, nothing offered.
     oauth_google_client_id: str | None = None

@@ -70,8 +70,8 @@ DESCRIPTIONS = {
     404: "Nothing has this id (or it is not yours).",
     413: "The body is larger than the server accepts (MAX_BODY_BYTES).",
     429: "Too many attempts: try again after `Retry-After` seconds.",
-    503: "The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; "
-    "try again after `Retry-After` seconds.",
+    503: "The database is unavailable, or (SERVER_BUSY) every place for hashing or checking "
+    "passwords is taken; try again after `Retry-After` seconds.",
 }
 REFUSED = "Refused; `detail` says why."
 CSRF_REFUSAL = "a cookie-authenticated change without the X-CSRF-Token header"

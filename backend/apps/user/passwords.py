@@ -8,6 +8,7 @@ short queue, 503 beyond it. Everything else stays FastAPI Users' own code.
 """
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -52,19 +53,48 @@ ESTIMATE_WORK_BUDGET = 100_000
 zxcvbn("warm-up")
 
 
+@dataclass(frozen=True)
+class PasswordJudgement:
+    """The policy's verdict on a password: `problem` is None when it may be used."""
+
+    problem: str | None  # why not, in words a person can act on: what register/reset/change answer
+    score: int  # zxcvbn's 0-4, below PASSWORD_MIN_SCORE whenever there is a problem
+    warning: str | None
+    suggestions: tuple[str, ...]
+
+
+def judge_password(password: str, email: str | None) -> PasswordJudgement:
+    """The password policy, the one function register, reset, change and the strength check use.
+
+    `email` is the owner's address (None or empty when it is not known yet: then only the
+    password itself is judged). Costs at most a few tens of milliseconds whatever the input.
+    """
+    local_part = email.split("@", 1)[0].lower() if email else ""
+    estimate = zxcvbn(judged_part(password), user_inputs=[email, local_part] if email else [])
+    feedback = estimate.feedback
+    score = int(estimate.score)
+    problem = None
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problem = f"Password should be at least {PASSWORD_MIN_LENGTH} characters."
+    elif len(password) > PASSWORD_MAX_LENGTH:
+        problem = f"Password should be at most {PASSWORD_MAX_LENGTH} characters."
+    elif email and (
+        email.lower() in password.lower() or (len(local_part) >= 3 and local_part in password.lower())
+    ):
+        problem = "Password must not contain your email address."
+    elif score < PASSWORD_MIN_SCORE:
+        problem = f"Password is too easy to guess. {advice(feedback) or 'Use a longer passphrase.'}"
+    return PasswordJudgement(
+        problem=problem,
+        score=min(score, PASSWORD_MIN_SCORE - 1) if problem else score,
+        warning=str(feedback.warning) if feedback and feedback.warning is not None else None,
+        suggestions=tuple(str(part) for part in feedback.suggestions) if feedback else (),
+    )
+
+
 def password_problem(password: str, email: str) -> str | None:
     """Why `password` may not be used by the owner of `email`, in words a person can act on."""
-    if len(password) < PASSWORD_MIN_LENGTH:
-        return f"Password should be at least {PASSWORD_MIN_LENGTH} characters."
-    if len(password) > PASSWORD_MAX_LENGTH:
-        return f"Password should be at most {PASSWORD_MAX_LENGTH} characters."
-    local_part = email.split("@", 1)[0].lower()
-    if email.lower() in password.lower() or (len(local_part) >= 3 and local_part in password.lower()):
-        return "Password must not contain your email address."
-    estimate = zxcvbn(judged_part(password), user_inputs=[email, local_part])
-    if int(estimate.score) < PASSWORD_MIN_SCORE:
-        return f"Password is too easy to guess. {advice(estimate.feedback) or 'Use a longer passphrase.'}"
-    return None
+    return judge_password(password, email).problem
 
 
 def judged_part(password: str) -> str:

@@ -265,7 +265,12 @@ def test_linked_sequences_are_documented(app: FastAPI, caller: Caller, fuzz_data
 
 
 # Rate limits on, tight: the second request of a kind from one address is refused.
-LIMITS = {"rate_limit_ip": "1/hour", "rate_limit_login_ip": "1/hour", "rate_limit_refresh_ip": "1/hour"}
+LIMITS = {
+    "rate_limit_ip": "1/hour",
+    "rate_limit_login_ip": "1/hour",
+    "rate_limit_refresh_ip": "1/hour",
+    "rate_limit_password_check_ip": "1/hour",
+}
 
 
 @pytest.fixture(scope="module")

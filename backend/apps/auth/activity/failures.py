@@ -3,7 +3,9 @@ and summarised in the account's log (log.py).
 
 The counters are per account and per IP (`RATE_LIMIT_LOGIN_ACCOUNT`, `RATE_LIMIT_LOGIN_IP`):
 wrong passwords, second-factor codes, "confirm it is you" proofs and link passwords all count on
-the same ones, toward the same lockout, during which even the right password is not tried.
+the same ones, toward the same lockout, during which even the right password is not tried. So
+does a wrong current password in a password change (`count_toward_lockout`), which is logged as
+`password_change_refused` rather than as a failed sign-in: the one asking is signed in.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,11 +32,22 @@ async def count_failed_login(
     kind: FailureKind,
 ) -> None:
     """A failed sign-in: counted on the login limits (429 past one) and, when it names an existing
-    account, in that account's log. The failure that brings the account to its limit, after which
-    the limiter refuses even the right password, is the account's one `locked_out` event of that
-    window (each count is reached by exactly one request: the counter's `$inc` is atomic)."""
+    account, in that account's log."""
     if user_id is not None:
         await security_log.sign_in_failed(user_id, request, kind)
+    await count_toward_lockout(limiter, limits, user_id, request)
+
+
+async def count_toward_lockout(
+    limiter: RateLimiter,
+    limits: Sequence[tuple[str, str, Rate]],
+    user_id: PydanticObjectId | None,
+    request: Request,
+) -> None:
+    """One failure on the login limits (429 past one), whatever the caller logged it as. The
+    failure that brings the account to its limit, after which the limiter refuses even the right
+    password, is the account's one `locked_out` event of that window (each count is reached by
+    exactly one request: the counter's `$inc` is atomic)."""
     for rule, subject, rate in limits:
         hits = await limiter.hit(rule, subject, rate)
         if user_id is not None and rule == LOGIN_ACCOUNT_RULE and hits == rate.count:

@@ -44,6 +44,7 @@ EventType = Literal[
     "session_ended",
     "password_set",
     "password_changed",
+    "password_change_refused",
     "password_reset",
     "email_change_requested",
     "email_change_confirmed",
@@ -62,9 +63,10 @@ EventType = Literal[
     "address_verified",
 ]
 # What a failed attempt was: a password at login, a second-factor code, a "confirm it is you"
-# proof, the current password of a password change, the password that completes a
-# verification or email-change link opened without a session.
-FailureKind = Literal["password", "second_factor", "confirmation", "current_password", "link_password"]
+# proof, the password that completes a verification or email-change link opened without a
+# session. (A wrong current password in a password change is no sign-in: the one asking is
+# signed in. It is `password_change_refused`, counted toward the same lockout.)
+FailureKind = Literal["password", "second_factor", "confirmation", "link_password"]
 
 USER_AGENT_MAX = 256
 EXPIRY_INDEX = "expiry"

@@ -267,7 +267,7 @@ async def test_refresh_token_reuse_is_logged_once(make_server: ServerFactory) ->
 async def test_password_change_and_reset_are_logged(server: Server) -> None:
     email = "passwords@example.com"
     client, other = server.client(), server.client()
-    await verified_sign_up(client, email)
+    signed_in = await verified_sign_up(client, email)
     await login(other, email)
 
     wrong = await client.post(
@@ -286,14 +286,15 @@ async def test_password_change_and_reset_are_logged(server: Server) -> None:
         "sign_in",
         "address_verified",
         "sign_in",
-        "sign_in_failed",
+        "password_change_refused",
         "password_changed",
         "session_ended",
         "password_reset",
         "session_ended",
     ]
     assert events[1]["detail"] == {"via": "verification_link"}
-    assert events[3]["detail"]["kinds"] == {"current_password": 1}
+    # Not a failed sign-in: the one asking is signed in; the session it came from is named.
+    assert events[3]["detail"] == {"session_id": claims_of(signed_in)["sid"]}
     assert events[4]["detail"] == {} and events[4]["device"] == "Python script"
     assert events[5]["detail"] == {"reason": "password changed", "sessions": 1}
     assert events[7]["detail"] == {"reason": "password reset", "sessions": 1}
@@ -350,6 +351,27 @@ async def test_a_lockout_is_logged_once(make_server: ServerFactory, one_hour: da
         assert events[0]["detail"]["count"] == 3  # refused attempts are not tried, so not counted
         assert events[1]["detail"] == {"failures": 3, "window_seconds": 900}
         assert events[1]["device"] == "Firefox on Linux"
+
+
+async def test_wrong_current_passwords_count_toward_the_lockout(
+    make_server: ServerFactory, one_hour: datetime
+) -> None:
+    # Guessing the current password from a stolen session is throttled like guessing it at login
+    # (ASVS 5.0 6.3.1): the same per-account counter, the same lockout, logged as refused changes.
+    async with make_server(rate_limit_login_account="3/15minutes") as server:
+        client = server.client()
+        await signed_up(client, "stolen@example.com")
+        guess = {"current_password": "guess guess guess", "new_password": NEW_PASSWORD}
+
+        guesses = [(await client.post("/users/me/password", json=guess)).status_code for _ in range(4)]
+        right = await server.client().post(
+            "/auth/jwt/login", data={"username": "stolen@example.com", "password": PASSWORD}
+        )
+
+        assert [*guesses, right.status_code] == [400, 400, 400, 429, 429]
+        events = await logged("stolen@example.com")
+        assert types(events) == ["sign_in"] + ["password_change_refused"] * 3 + ["locked_out"]
+        assert events[-1]["detail"] == {"failures": 3, "window_seconds": 900}
 
 
 # Second factors and passkeys

@@ -41,6 +41,9 @@ describe("security activity as sentences", () => {
     expect(say("session_ended")).toBe("A session was ended");
     expect(say("password_set")).toBe("A password was set");
     expect(say("password_changed")).toBe("Password changed");
+    expect(say("password_change_refused", { session_id: "s1" })).toBe(
+      "A password change was refused: the current password was wrong",
+    );
     expect(say("password_reset")).toBe("Password reset with an emailed link");
     const change = { old_email: "a@x.example", new_email: "b@y.example" };
     expect(say("email_change_requested", change)).toBe("Email change to b@y.example requested");
@@ -90,6 +93,7 @@ describe("security activity as sentences", () => {
   it("marks what deserves a second look", () => {
     expect(needsAttention("sign_in_failed")).toBe(true);
     expect(needsAttention("refresh_token_reused")).toBe(true);
+    expect(needsAttention("password_change_refused")).toBe(true);
     expect(needsAttention("sign_in")).toBe(false);
     expect(providerName("corp")).toBe("corp");
     expect(fromNewDevice({ type: "sign_in", detail: { method: "password", new_device: true } })).toBe(true);

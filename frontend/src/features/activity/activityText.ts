@@ -34,7 +34,14 @@ const FACTORS: Record<string, string> = {
 const WELL_KNOWN_PROVIDERS: Record<string, string> = { google: "Google", github: "GitHub" };
 
 /** Events a person should look at twice: someone may be trying to get in. */
-const ATTENTION = new Set(["sign_in_failed", "refresh_token_reused", "locked_out", "email_changed_by_admin", "second_factors_reset"]);
+const ATTENTION = new Set([
+  "sign_in_failed",
+  "password_change_refused",
+  "refresh_token_reused",
+  "locked_out",
+  "email_changed_by_admin",
+  "second_factors_reset",
+]);
 
 function text(detail: ActivityFact["detail"], key: string): string | null {
   const value = detail?.[key];
@@ -107,6 +114,9 @@ export function describeActivity({ type, detail }: ActivityFact, labels: Provide
       return "A password was set";
     case "password_changed":
       return "Password changed";
+    case "password_change_refused":
+      // Someone signed in asked with a wrong current password: it counts toward the lockout.
+      return "A password change was refused: the current password was wrong";
     case "password_reset":
       return "Password reset with an emailed link";
     case "email_change_requested":

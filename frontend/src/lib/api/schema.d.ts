@@ -606,6 +606,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password-strength": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Password Strength
+         * @description How register, reset and change would judge this password, for a meter beside the field.
+         *
+         *     Looks nothing up, so it says the same whether the address has an account or not.
+         */
+        post: operations["password_strength_auth_password_strength_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/sign-in-link": {
         parameters: {
             query?: never;
@@ -1507,6 +1529,47 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /** PasswordCheck */
+        PasswordCheck: {
+            /**
+             * Password
+             * @description the new password as typed so far; judged, never kept or logged
+             */
+            password: string;
+            /**
+             * Email
+             * @description the address the account has or will have: the password may not contain it
+             */
+            email?: string | null;
+        };
+        /** PasswordStrength */
+        PasswordStrength: {
+            /**
+             * Acceptable
+             * @description register, reset and change would take this password
+             */
+            acceptable: boolean;
+            /**
+             * Score
+             * @description zxcvbn's estimate, 0 (guessable) to 4; 3 or more when acceptable
+             */
+            score: number;
+            /**
+             * Reason
+             * @description why not: the sentence register, reset and change refuse it with
+             */
+            reason: string | null;
+            /**
+             * Warning
+             * @description zxcvbn's warning, if any
+             */
+            warning: string | null;
+            /**
+             * Suggestions
+             * @description zxcvbn's suggestions
+             */
+            suggestions: string[];
+        };
         /** PendingEmailChange */
         PendingEmailChange: {
             /**
@@ -1592,7 +1655,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out" | "address_verified";
+            type: "sign_in" | "sign_in_failed" | "sign_out" | "session_ended" | "password_set" | "password_changed" | "password_change_refused" | "password_reset" | "email_change_requested" | "email_change_confirmed" | "email_change_cancelled" | "email_changed_by_admin" | "second_factor_added" | "second_factor_removed" | "second_factors_reset" | "recovery_codes_regenerated" | "passkey_added" | "passkey_removed" | "provider_linked" | "provider_unlinked" | "refresh_token_reused" | "locked_out" | "address_verified";
             /**
              * Ip
              * @description the client's address; empty when no request caused it
@@ -1886,7 +1949,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1928,7 +1991,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1986,7 +2049,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2079,7 +2142,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2150,7 +2213,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2228,7 +2291,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2330,7 +2393,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2372,7 +2435,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2421,7 +2484,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2523,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2594,7 +2657,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2625,7 +2688,7 @@ export interface operations {
                     "application/jwk-set+json": unknown;
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2658,7 +2721,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2715,7 +2778,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2792,7 +2855,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2863,7 +2926,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2912,7 +2975,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -2961,7 +3024,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3010,7 +3073,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3052,7 +3115,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3121,7 +3184,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3163,7 +3226,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3254,7 +3317,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3296,7 +3359,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3378,7 +3441,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3449,7 +3512,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3518,7 +3581,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3591,7 +3654,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3684,7 +3747,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3755,7 +3818,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3828,7 +3891,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3901,7 +3964,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -3974,7 +4037,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4136,7 +4199,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4229,7 +4292,82 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+        };
+    };
+    password_strength_auth_password_strength_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `no-store`: the answer is about a password */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordStrength"];
+                };
+            };
+            /** @description The body could not be parsed, or the request was refused; `detail` says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The body is larger than the server accepts (MAX_BODY_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPError"];
+                };
+            };
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4302,7 +4440,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4393,7 +4531,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4424,7 +4562,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderRead"][];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4473,7 +4611,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4544,7 +4682,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4593,7 +4731,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4635,7 +4773,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4713,7 +4851,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4773,7 +4911,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4864,7 +5002,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -4924,7 +5062,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5015,7 +5153,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5119,7 +5257,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5210,7 +5348,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5252,7 +5390,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5343,7 +5481,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5405,7 +5543,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5474,7 +5612,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5567,7 +5705,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5626,7 +5764,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5717,7 +5855,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5779,7 +5917,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5872,7 +6010,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -5941,7 +6079,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -6003,7 +6141,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -6054,7 +6192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */

@@ -1,9 +1,12 @@
-"""The password method's routes: register, log in, forgot and reset, change my password.
+"""The password method's routes: register, log in, forgot and reset, change my password, and
+the strength check a new-password field asks while it is typed in.
 
 Register and reset are FastAPI Users' routers, behind per-account and per-IP limits;
 forgot-password is this app's (it answers before any lookup: FastAPI Users' looks the address up
 and hashes first, which times known addresses apart). Logging in ends in the sign-in flow
 (flows/sign_in.py), like every first step: an account with a second factor gets MFA_REQUIRED.
+The strength check is the policy's own judgement (apps/user/passwords.py: `judge_password`, what
+register, reset and change refuse with), so the meter and the server never disagree.
 """
 
 from typing import TYPE_CHECKING, Annotated
@@ -13,14 +16,20 @@ from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users.authentication.transport.bearer import BearerResponse
 from fastapi_users.exceptions import InvalidPasswordException, InvalidResetPasswordToken, UserInactive
 from fastapi_users.router.common import ErrorCode
-from pydantic import EmailStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError
 
-from backend.apps.auth.activity.failures import LOGIN_ACCOUNT_RULE, LOGIN_IP_RULE, count_failed_login
+from backend.apps.auth.activity.failures import (
+    LOGIN_ACCOUNT_RULE,
+    LOGIN_IP_RULE,
+    count_failed_login,
+    count_toward_lockout,
+)
 from backend.apps.auth.activity.log import security_log
 from backend.apps.auth.flows.sign_in import MFA_REQUIRED_RESPONSE, SecondFactorRequired, SignedIn
 from backend.apps.auth.sessions.authenticator import CurrentSession
 from backend.apps.user.manager import UserManager
 from backend.apps.user.models import PasswordChange, UserCreate, UserRead
+from backend.apps.user.passwords import PASSWORD_MIN_SCORE, judge_password
 from backend.core.email_address import normalize_email
 from backend.core.ratelimit import account_action_limits, client_ip
 from backend.core.routers import without
@@ -53,6 +62,7 @@ def get_password_router(method: "PasswordMethod") -> APIRouter:
     )
     router.include_router(get_login_router(method), tags=["auth"])
     router.include_router(get_change_router(method), prefix="/users", tags=["users"])
+    router.include_router(get_strength_router(method), prefix="/auth", tags=["auth"])
     return router
 
 
@@ -172,7 +182,8 @@ def get_change_router(method: "PasswordMethod") -> APIRouter:
     ) -> UserRead:
         """Change my password; my other sessions end."""
         account = current.user.email
-        # A wrong current password is a failed login: same counter, same limit.
+        # A wrong current password counts as a failed login does, on the same counter toward the
+        # same lockout: guessing it from a stolen session is throttled too (ASVS 5.0 6.3.1).
         await limiter.check(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)
         try:
             user = await user_manager.change_password(current.user, body.current_password, body.new_password)
@@ -182,8 +193,13 @@ def get_change_router(method: "PasswordMethod") -> APIRouter:
                 detail={"code": "CHANGE_PASSWORD_INVALID_PASSWORD", "reason": exc.reason},
             ) from None
         if user is None:
+            # Logged as what it is, not as a failed sign-in: the one asking is signed in, and
+            # the session it asked from is named, so the owner can end it.
+            await security_log.record(
+                current.user.id, "password_change_refused", request, session_id=current.session_id
+            )
             limits = [(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)]
-            await count_failed_login(limiter, limits, current.user.id, request, "current_password")
+            await count_toward_lockout(limiter, limits, current.user.id, request)
             raise HTTPException(
                 status.HTTP_400_BAD_REQUEST,
                 detail={"code": "CHANGE_PASSWORD_BAD_CURRENT", "reason": "The current password is wrong."},
@@ -191,5 +207,79 @@ def get_change_router(method: "PasswordMethod") -> APIRouter:
         await security_log.record(user.id, "password_changed", request)
         await method.sessions.end_all(user.id, "password changed", keep=current.session_id, request=request)
         return UserRead.model_validate(user)
+
+    return router
+
+
+STRENGTH_IP_RULE = "password-strength:ip"
+NO_STORE_HEADER = {
+    "description": "`no-store`: the answer is about a password",
+    "required": True,
+    "schema": {"type": "string"},
+}
+ADDRESS = TypeAdapter(EmailStr)
+
+
+class PasswordCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(description="the new password as typed so far; judged, never kept or logged")
+    email: str | None = Field(
+        None,
+        max_length=320,
+        description="the address the account has or will have: the password may not contain it",
+    )
+
+
+class PasswordStrength(BaseModel):
+    acceptable: bool = Field(description="register, reset and change would take this password")
+    score: int = Field(
+        ge=0,
+        le=4,
+        description=f"zxcvbn's estimate, 0 (guessable) to 4; {PASSWORD_MIN_SCORE} or more when acceptable",
+    )
+    reason: str | None = Field(description="why not: the sentence register, reset and change refuse it with")
+    warning: str | None = Field(description="zxcvbn's warning, if any")
+    suggestions: list[str] = Field(description="zxcvbn's suggestions")
+
+
+def register_spelling(email: str | None) -> str | None:
+    """The address as register judges the password against it (EmailStr's spelling: the domain
+    in Unicode), or as typed while it is not an address yet; None when there is none."""
+    if not email:
+        return None
+    try:
+        return ADDRESS.validate_python(email)
+    except ValidationError:
+        return email
+
+
+def get_strength_router(method: "PasswordMethod") -> APIRouter:
+    settings, limiter = method.settings, method.limiter
+
+    async def limit_per_ip(request: Request) -> None:
+        # Per IP only, the address unread: what it answers depends on no account.
+        await limiter.hit(STRENGTH_IP_RULE, client_ip(request), settings.rate_limit_password_check_ip)
+
+    router = APIRouter()
+
+    @router.post(
+        "/password-strength",
+        dependencies=[Depends(limit_per_ip)],
+        responses={200: {"headers": {"Cache-Control": NO_STORE_HEADER}}},
+    )
+    async def password_strength(body: PasswordCheck, response: Response) -> PasswordStrength:
+        """How register, reset and change would judge this password, for a meter beside the field.
+
+        Looks nothing up, so it says the same whether the address has an account or not."""
+        judgement = await method.judging.run(judge_password, body.password, register_spelling(body.email))
+        response.headers["Cache-Control"] = "no-store"
+        return PasswordStrength(
+            acceptable=judgement.problem is None,
+            score=judgement.score,
+            reason=judgement.problem,
+            warning=judgement.warning,
+            suggestions=list(judgement.suggestions),
+        )
 
     return router
