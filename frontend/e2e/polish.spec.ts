@@ -162,3 +162,46 @@ test("a message and the typed values do not outlive the page they belong to", as
   await expect(form.getByRole("status")).toHaveCount(0);
   await expect(form.getByLabel("Current password")).toHaveValue("");
 });
+
+test("the new-password meter says what the server will say, as the password is typed", async ({ page }) => {
+  const email = uniqueEmail("meter");
+  await page.goto("/register");
+  await page.getByLabel("Email").fill(email);
+  const password = page.getByLabel("Password", { exact: true });
+  // The judgement is the server's: the same sentence register refuses this password with.
+  await password.pressSequentially("password1", { delay: 20 });
+  const meter = page.locator(".strength");
+  await expect(meter).toContainText("Too easy to guess");
+  await expect(meter).toContainText(/common password|easy to guess/i);
+  await expect(page.getByRole("meter", { name: "Password strength" })).toBeVisible();
+  // One made of the address typed above is refused too, as register would.
+  await password.fill(`${email}${email}`);
+  await expect(meter).toContainText("Too easy to guess");
+  await password.fill(NEW_PASSWORD);
+  await expect(meter).toContainText("Strong enough");
+  await expect(password).toHaveAttribute("aria-describedby", /-status/);
+  await password.fill("");
+  await expect(page.getByRole("meter")).toHaveCount(0);
+  // A refused password still gets the server's answer at submit, by the field.
+  await password.fill("password1");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator(".field-error")).toContainText(/easy to guess|common/i);
+});
+
+test("nothing is wider than a 320-pixel phone", async ({ page, request }) => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  const wide = () => page.evaluate(() => document.documentElement.scrollWidth);
+  for (const path of ["/login", "/register", "/forgot-password"]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+    expect(await wide(), path).toBeLessThanOrEqual(320);
+  }
+  const email = uniqueEmail("narrow");
+  await registerOverApi(request, email);
+  await loginThroughUi(page, email);
+  for (const path of ["/", "/account", "/account/security", "/account/sessions", "/account/activity", "/account/danger"]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+    expect(await wide(), path).toBeLessThanOrEqual(320);
+  }
+});

@@ -3,6 +3,8 @@ import type { InputHTMLAttributes, ReactNode } from "react";
 
 import { errorMessage } from "../../lib/api/errors";
 import { CANCELLED } from "../../lib/confirmation";
+import { describeVerdict, STRENGTH_TEXT, usePasswordStrength } from "../../lib/passwordStrength";
+import type { Verdict } from "../../lib/passwordStrength";
 import { ThemeSwitch } from "../ThemeSwitch";
 
 type FieldProps = {
@@ -10,17 +12,20 @@ type FieldProps = {
   hint?: string;
   /** What is wrong with the value, shown by the field and announced with it (WCAG 3.3.1). */
   error?: string | null;
+  /** Live news about the value (a password's strength), read with the field. */
+  status?: (id: string) => ReactNode;
 } & InputHTMLAttributes<HTMLInputElement>;
 
 /**
  * A labelled input with its hint and error beside it. A password field has a "Show" toggle, so
  * a person can check what they typed (the value never leaves the page because of it).
  */
-export function Field({ label, hint, error, type, ...input }: FieldProps) {
+export function Field({ label, hint, error, status, type, ...input }: FieldProps) {
   const id = useId();
   const [shown, setShown] = useState(false);
   const password = type === "password";
-  const described = [error && `${id}-error`, hint && `${id}-hint`].filter(Boolean).join(" ") || undefined;
+  const described =
+    [error && `${id}-error`, status && `${id}-status`, hint && `${id}-hint`].filter(Boolean).join(" ") || undefined;
   const control = (
     <input
       id={id}
@@ -49,6 +54,7 @@ export function Field({ label, hint, error, type, ...input }: FieldProps) {
           {error}
         </small>
       )}
+      {status?.(`${id}-status`)}
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}
@@ -61,15 +67,23 @@ export function Field({ label, hint, error, type, ...input }: FieldProps) {
 const PASSWORD_HINT = "At least 8 characters. A few unusual words make a strong, memorable password.";
 
 /** A field for choosing a password: the browser may suggest one, the hint says what passes. */
+/**
+ * A new password with a strength meter: the server judges it as it is typed (after a pause),
+ * with the same policy the submit applies. `email` is the account's address, so a password made
+ * of it is refused here too; without it, the form's own email field is read.
+ */
 export function NewPasswordField({
   label = "New password",
   name = "password",
   error,
+  email,
 }: {
   label?: string;
   name?: string;
   error?: string | null;
+  email?: string;
 }) {
+  const { verdict, check } = usePasswordStrength();
   return (
     <Field
       label={label}
@@ -80,7 +94,26 @@ export function NewPasswordField({
       required
       hint={PASSWORD_HINT}
       error={error}
+      onChange={(event) => {
+        const field = event.currentTarget.form?.elements.namedItem("email");
+        check(event.currentTarget.value, email ?? (field instanceof HTMLInputElement ? field.value : null));
+      }}
+      status={(id) => <StrengthMeter id={id} verdict={verdict} />}
     />
+  );
+}
+
+function StrengthMeter({ id, verdict }: { id: string; verdict: Verdict | null }) {
+  const said = verdict && describeVerdict(verdict);
+  return (
+    <small id={id} className={`strength ${verdict ? (verdict.acceptable ? "strength-ok" : "strength-weak") : ""}`}>
+      {verdict && (
+        <meter min={0} max={4} low={2} high={3} optimum={4} value={verdict.score} aria-label={STRENGTH_TEXT.label} />
+      )}
+      {/* Only the verdict is live: it changes a few times while typing, the advice at each pause. */}
+      <span aria-live="polite">{said?.words}</span>
+      {said?.advice && <span className="strength-advice"> {said.advice}</span>}
+    </small>
   );
 }
 

@@ -5,8 +5,9 @@ import { Alert, Field, NewPasswordField, SubmitButton, useAction } from "../../c
 import { api } from "../../lib/api/client";
 import { useConfirmed } from "../../lib/confirmation";
 
-/** The account page's "Change password", with the current one; the other sessions end. */
-export function ChangePassword() {
+/** The account page's "Change password", with the current one; the other sessions end.
+ * `email` is the account's, so the meter refuses a password made of it, as the server will. */
+export function ChangePassword({ email }: { email: string }) {
   const confirmed = useConfirmed();
   const [notice, setNotice] = useState<string | null>(null);
   const change = useAction(
@@ -32,7 +33,7 @@ export function ChangePassword() {
       <Alert kind="success">{notice}</Alert>
       <Alert kind="error">{change.error}</Alert>
       <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
-      <NewPasswordField name="new" />
+      <NewPasswordField name="new" email={email} />
       <SubmitButton busy={change.busy}>Change password</SubmitButton>
     </form>
   );
