@@ -204,3 +204,54 @@ test("task checkboxes are at least 24 pixels", async ({ page }) => {
   expect(box?.width).toBeGreaterThanOrEqual(24);
   expect(box?.height).toBeGreaterThanOrEqual(24);
 });
+
+test("tasks typed while the last one is still saving are all added, in order; a refused one comes back", async ({ page }) => {
+  await registerThroughUi(page, uniqueEmail("typeahead"));
+  // A slow server: each add takes a moment to answer.
+  await page.route("**/task/", async (route) => {
+    if (route.request().method() === "POST") await new Promise((resolve) => setTimeout(resolve, 400));
+    await route.fallback();
+  });
+  const input = page.getByLabel("New task");
+  for (const name of ["One", "Two", "Three"]) {
+    await input.pressSequentially(name);
+    await input.press("Enter");
+    await expect(input).toHaveValue(""); // taken at once: the next one can be typed
+  }
+  const items = page.getByRole("list", { name: "Tasks" }).getByRole("listitem");
+  await expect(items).toHaveCount(3);
+  await expect(items).toContainText(["One", "Two", "Three"]);
+
+  // Refused (the server is down for a moment): the name is back in the field, with why.
+  await page.unroute("**/task/");
+  await page.route("**/task/", async (route) => {
+    if (route.request().method() !== "POST") return route.fallback();
+    await route.fulfill({ status: 503, headers: { "Retry-After": "1" }, json: { detail: "The database is unavailable." } });
+  });
+  await input.fill("Four");
+  await input.press("Enter");
+  await expect(page.locator("#new-task-error")).toBeVisible();
+  await expect(input).toHaveValue("Four");
+  await page.unroute("**/task/");
+  await input.press("Enter");
+  await expect(items).toHaveCount(4);
+  await expect(input).toHaveValue("");
+});
+
+test("a delete still waiting out its Undo is sent before logging out", async ({ page }) => {
+  const email = uniqueEmail("undo.logout");
+  await registerThroughUi(page, email);
+  const input = page.getByLabel("New task");
+  for (const name of ["Stays", "Goes"]) {
+    await input.fill(name);
+    await input.press("Enter");
+  }
+  const tasks = page.getByRole("list", { name: "Tasks" });
+  await expect(tasks.getByRole("listitem")).toHaveCount(2);
+  await page.getByRole("button", { name: "Delete “Goes”" }).click();
+  await page.getByRole("banner").getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await loginThroughUi(page, email);
+  await expect(tasks.getByRole("listitem")).toHaveCount(1);
+  await expect(tasks).toContainText("Stays");
+});

@@ -1,5 +1,5 @@
 import { lazy, Suspense } from "react";
-import type { ComponentType } from "react";
+import type { ComponentType, ReactNode } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
 
 import { Spinner } from "../components/ui";
@@ -7,7 +7,7 @@ import { ToastProvider } from "../components/ui/toast";
 import { ConfirmProvider } from "../features/step-up/ConfirmProvider";
 import { TodosPage } from "../features/todos/TodosPage";
 import { ProofMethods } from "../lib/proofs";
-import { AuthProvider } from "../lib/session";
+import { AuthProvider, useAuth } from "../lib/session";
 import { FocusOnNavigate } from "./FocusOnNavigate";
 import { RequireAuth, SignedOutOnly, StartOverOnUserSwitch } from "./guards";
 import { PROOF_METHODS } from "./proofMethods";
@@ -48,10 +48,16 @@ function Moved({ to }: { to: string }) {
   return <Navigate to={`${to}${search}${hash}`} replace />;
 }
 
+/** Toasts belong to the account they were shown to (see ToastProvider). */
+function ToastsOfWhoIsSignedIn({ children }: { children: ReactNode }) {
+  const { state } = useAuth();
+  return <ToastProvider owner={state.status === "signed-in" ? state.userId : null}>{children}</ToastProvider>;
+}
+
 export function App() {
   return (
     <AuthProvider>
-      <ToastProvider>
+      <ToastsOfWhoIsSignedIn>
         <ProofMethods value={PROOF_METHODS}>
           <ConfirmProvider>
             <BrowserRouter>
@@ -92,7 +98,7 @@ export function App() {
             </BrowserRouter>
           </ConfirmProvider>
         </ProofMethods>
-      </ToastProvider>
+      </ToastsOfWhoIsSignedIn>
     </AuthProvider>
   );
 }

@@ -113,7 +113,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const signInWith = useCallback(async (answer: Promise<SessionAnswer>) => begin(await answer), [begin]);
 
-  const logout = useCallback(() => tokens.logout(), []);
+  const logout = useCallback(async () => {
+    await finishBeforeSignOut();
+    await tokens.logout();
+  }, []);
   const accountDeleted = useCallback(() => tokens.signOut("deleted", true), []);
   const acknowledgeSwitch = useCallback(() => tokens.acknowledgeSwitch(), []);
 
@@ -138,7 +141,33 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 }
 
-function currentUserId(): string | null {
+/**
+ * Work the person started that must reach the server as them before their session ends (a
+ * delete waiting out its Undo): logging out waits for it, a few seconds at most.
+ */
+const beforeSignOut = new Set<() => Promise<void>>();
+const SIGN_OUT_WAIT_MILLISECONDS = 3000;
+
+async function finishBeforeSignOut(): Promise<void> {
+  const work = Promise.allSettled([...beforeSignOut].map((finish) => finish()));
+  let timer: number | undefined;
+  const limit = new Promise<void>((resolve) => (timer = window.setTimeout(resolve, SIGN_OUT_WAIT_MILLISECONDS)));
+  await Promise.race([work, limit]);
+  window.clearTimeout(timer);
+}
+
+/** `finish` runs when the person logs out here, before the session ends (see above). */
+export function useBeforeSignOut(finish: () => Promise<void>): void {
+  useEffect(() => {
+    beforeSignOut.add(finish);
+    return () => {
+      beforeSignOut.delete(finish);
+    };
+  }, [finish]);
+}
+
+/** Who the current token belongs to, now (not as of the last render). */
+export function currentUserId(): string | null {
   const state = tokens.getState();
   return state.status === "signed-in" ? state.userId : null;
 }

@@ -18,6 +18,7 @@ export interface ToastInput {
 
 interface Toast extends Required<Pick<ToastInput, "text" | "kind">> {
   id: number;
+  owner: string | null;
   action?: ToastInput["action"];
   duration: number;
 }
@@ -33,14 +34,30 @@ export function useToast(): Show {
 
 let counter = 0;
 
-export function ToastProvider({ children }: { children: ReactNode }) {
-  const [toasts, setToasts] = useState<Toast[]>([]);
+/**
+ * `owner` is who is signed in (a user id, or null): a toast belongs to the account it was shown
+ * to, and is gone the moment someone else is signed in here — in the same render, so no frame
+ * ever shows one person's task names under another's address.
+ */
+export function ToastProvider({ owner = null, children }: { owner?: string | null; children: ReactNode }) {
+  const [all, setToasts] = useState<Toast[]>([]);
+  const ownerNow = useRef(owner);
+  ownerNow.current = owner;
+  const toasts = all.filter((t) => t.owner === owner);
+  useEffect(() => setToasts((now) => (now.every((t) => t.owner === owner) ? now : now.filter((t) => t.owner === owner))), [owner]);
   const dismiss = useCallback((id: number) => setToasts((now) => now.filter((t) => t.id !== id)), []);
   const show = useCallback<Show>(
     ({ text, kind = "info", action, duration }) => {
       counter += 1;
       const id = counter;
-      const toast: Toast = { id, text, kind, action, duration: duration ?? (kind === "error" ? 10_000 : action ? 8_000 : 5_000) };
+      const toast: Toast = {
+        id,
+        owner: ownerNow.current,
+        text,
+        kind,
+        action,
+        duration: duration ?? (kind === "error" ? 10_000 : action ? 8_000 : 5_000),
+      };
       setToasts((now) => [...now.slice(-2), toast]); // three at most
       return () => dismiss(id);
     },

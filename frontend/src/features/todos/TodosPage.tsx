@@ -8,6 +8,7 @@ import type { Task } from "../../lib/api/client";
 import { errorMessage, fieldErrors, UNREACHABLE } from "../../lib/api/errors";
 import { nextCursor } from "../../lib/api/paging";
 import { usePageTitle } from "../../lib/pageTitle";
+import { currentUserId, useBeforeSignOut } from "../../lib/session";
 import { addedTasks, UNDO_MILLISECONDS } from "./listing";
 
 export const PAGE_SIZE = 20;
@@ -78,13 +79,16 @@ export function TodosPage() {
   const loadPage = load.run;
 
   // Deletions wait out their Undo; leaving the page sends them at once.
-  const pending = useRef(new Map<string, { task: Task; timer: number }>());
+  // Each held with the account it belongs to: when another tab has signed in as someone else
+  // meanwhile, the delete is dropped, never sent (or reported) as them.
+  const pending = useRef(new Map<string, { task: Task; timer: number; owner: string | null }>());
   const send = useCallback(
     async (id: string) => {
       const held = pending.current.get(id);
       if (!held) return;
       window.clearTimeout(held.timer);
       pending.current.delete(id);
+      if (held.owner === null || held.owner !== currentUserId()) return;
       try {
         const { error, response } = await deleteTask(id);
         if (!response.ok && response.status !== 404) throw error;
@@ -95,6 +99,12 @@ export function TodosPage() {
       }
     },
     [toast],
+  );
+  // Logging out here sends them first, while the session still holds.
+  useBeforeSignOut(
+    useCallback(async () => {
+      await Promise.all([...pending.current.keys()].map((id) => send(id)));
+    }, [send]),
   );
   useEffect(() => {
     const held = pending.current;
@@ -135,29 +145,44 @@ export function TodosPage() {
     }
   }
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  // Adds go out one after another, in the order typed. Enter takes the name off the field at
+  // once, so the next one can be typed meanwhile; a refused one comes back into an empty field.
+  const queue = useRef(Promise.resolve());
+  const waiting = useRef(0);
+  const now = useRef({ filter, hasMore });
+  now.current = { filter, hasMore };
+
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (add.busy) return; // one at a time; what is typed meanwhile stays in the field
-    const name = input.current?.value ?? "";
+    const field = input.current;
+    if (!field) return;
+    const name = field.value;
     if (!name.trim()) {
+      if (name === "" && waiting.current > 0) return; // Enter again on what was just sent
       setNameError(TEXT.emptyName);
-      input.current?.focus();
+      field.focus();
       return;
     }
     setNameError(null);
-    const result = await add.run(name);
-    input.current?.focus(); // ready for the next one, whatever the button did to focus
-    if (result.ok && result.data) {
+    field.value = "";
+    field.focus(); // ready for the next one, whatever the button did to focus
+    waiting.current += 1;
+    queue.current = queue.current.then(async () => {
+      const result = await add.run(name);
+      waiting.current -= 1;
+      if (!result.ok || !result.data) {
+        if (input.current && input.current.value === "") input.current.value = name; // not lost
+        return;
+      }
       const task = result.data;
-      // Cleared only if it still holds what was sent: typing ahead is not lost.
-      if (input.current && input.current.value === name) input.current.value = "";
-      if (!belongs(task, filter)) return;
+      const { filter: shownFilter, hasMore: morePages } = now.current;
+      if (!belongs(task, shownFilter)) return;
       // Oldest first: a new task belongs at the end. With pages still unloaded it shows after
       // the loaded ones, so it never seems lost.
-      if (hasMore) setAdded((current) => [...current, task]);
+      if (morePages) setAdded((current) => [...current, task]);
       else setTasks((current) => [...current, task]);
-      toast({ kind: "success", text: hasMore ? TEXT.addedBeyond(task.name) : TEXT.added(task.name) });
-    }
+      toast({ kind: "success", text: morePages ? TEXT.addedBeyond(task.name) : TEXT.added(task.name) });
+    });
   }
 
   const replace = (task: Task) => {
@@ -175,7 +200,7 @@ export function TodosPage() {
     setTasks((current) => current.filter((t) => t._id !== task._id));
     setAdded((current) => current.filter((t) => t._id !== task._id));
     const timer = window.setTimeout(() => void send(task._id), UNDO_MILLISECONDS);
-    pending.current.set(task._id, { task, timer });
+    pending.current.set(task._id, { task, timer, owner: currentUserId() });
     toast({
       kind: "success",
       text: TEXT.deleted(task.name),
@@ -221,7 +246,7 @@ export function TodosPage() {
           aria-describedby={nameError || add.error ? "new-task-error" : undefined}
           onChange={() => setNameError(null)}
         />
-        <button type="submit" className="primary" disabled={add.busy} aria-busy={add.busy}>
+        <button type="submit" className="primary" aria-busy={add.busy}>
           {add.busy ? TEXT.adding : TEXT.add}
         </button>
       </form>
@@ -270,11 +295,18 @@ function TaskItem({ task, onChange, onDelete }: { task: Task; onChange(task: Tas
   const renameButton = useRef<HTMLButtonElement>(null);
   const item = useRef<HTMLLIElement>(null);
 
-  /** Back from renaming: focus returns to the button that started it (WCAG 2.4.3). */
+  /** Back from renaming: focus returns to the button that started it (WCAG 2.4.3), once it is
+   * rendered again (after a save that commit can come later than the next frame). */
+  const returnFocus = useRef(false);
   const stopEditing = () => {
+    returnFocus.current = true;
     setEditing(false);
-    window.requestAnimationFrame(() => renameButton.current?.focus());
   };
+  useEffect(() => {
+    if (editing || !returnFocus.current) return;
+    returnFocus.current = false;
+    renameButton.current?.focus();
+  }, [editing]);
 
   async function update(body: { name?: string; completed?: boolean }): Promise<boolean> {
     setBusy(true);
