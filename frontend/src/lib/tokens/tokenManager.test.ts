@@ -234,6 +234,23 @@ describe("restoring on page load", () => {
     expect(await tokens.restore()).toBe(false);
     expect(tokens.getState()).toEqual({ status: "signed-out", reason: null });
   });
+
+  it("asks nothing when the browser can hold no session", async () => {
+    const server = fakeServer();
+    let asked = 0;
+    const tokens = new TokenManager({
+      fetch: (input, init) => {
+        asked += 1;
+        return server.fetch(input, init);
+      },
+      channel: null,
+      mayHaveSession: () => false,
+    });
+
+    expect(await tokens.restore()).toBe(false);
+    expect(tokens.getState()).toEqual({ status: "signed-out", reason: null });
+    expect(asked).toBe(0);
+  });
 });
 
 describe("logout", () => {

@@ -53,6 +53,12 @@ export interface TokenManagerOptions {
   fetch?: typeof fetch;
   now?: () => number; // milliseconds
   channel?: Channel | null;
+  /**
+   * Whether this browser may hold a session at all (the app: its scripts-readable CSRF cookie,
+   * written and cleared with the refresh cookie). When it says no, restoring answers "signed
+   * out" without asking the server, so a visitor's first page load logs no 401.
+   */
+  mayHaveSession?: () => boolean;
 }
 
 const SESSION_ENDED_CODES = new Set(["SESSION_ENDED", "REFRESH_TOKEN_REUSED"]);
@@ -96,6 +102,7 @@ export class TokenManager {
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
   private readonly channel: Channel | null;
+  private readonly mayHaveSession: () => boolean;
   /** Whose data this tab shows, or showed before it was signed out; null until anyone signed in. */
   private shownUser: string | null = null;
 
@@ -104,6 +111,7 @@ export class TokenManager {
     this.logoutUrl = options.logoutUrl ?? "/auth/jwt/logout";
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? (() => Date.now());
+    this.mayHaveSession = options.mayHaveSession ?? (() => true);
     this.channel =
       options.channel !== undefined
         ? options.channel
@@ -124,6 +132,10 @@ export class TokenManager {
 
   /** On page load: bring the session back through the refresh cookie. */
   async restore(): Promise<boolean> {
+    if (!this.mayHaveSession()) {
+      this.setState({ status: "signed-out", reason: null });
+      return false;
+    }
     return this.refresh();
   }
 
