@@ -72,7 +72,7 @@ test("a dead verification link offers a new one, signed in or not", async ({ pag
   const stranger = await (await browser.newContext()).newPage();
   await stranger.goto("/verify?token=not-a-real-token");
   await expect(stranger.getByRole("alert")).toBeVisible();
-  await stranger.getByLabel("Your email").fill(email);
+  await stranger.getByLabel("Your email", { exact: true }).fill(email);
   await stranger.getByRole("button", { name: "Send a new link" }).click();
   await expect(stranger.getByRole("status")).toContainText(`If an account with ${email} is waiting`);
   await expect.poll(() => mailsTo(request, email, "/verify")).toBe(2);

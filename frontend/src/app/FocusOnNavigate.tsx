@@ -4,10 +4,12 @@ import { useLocation } from "react-router";
 /**
  * After a navigation inside the app, keyboard focus goes to the new screen's heading, as a page
  * load would put it at the top (WCAG 2.4.3): not left on a control that is gone, nor on <body>.
- * The first load keeps the browser's own start.
+ * The first load keeps the browser's own start. Following the link of the page already shown
+ * counts as a navigation too, as a reload would.
  */
 export function FocusOnNavigate() {
-  const { pathname } = useLocation();
+  // Every navigation, a click on the link of the page already shown included (a new key).
+  const { key } = useLocation();
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
@@ -23,11 +25,12 @@ export function FocusOnNavigate() {
       if (!heading) return;
       if (document.activeElement && document.activeElement !== document.body && heading.contains(document.activeElement)) return;
       // A field the new screen focused on purpose (autoFocus) keeps it.
-      if (document.activeElement && document.activeElement !== document.body && document.querySelector("main")?.contains(document.activeElement)) return;
+      const active = document.activeElement;
+      if (active?.matches("main input, main textarea, main select")) return;
       if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: false });
     }, 50);
     return () => window.clearInterval(timer);
-  }, [pathname]);
+  }, [key]);
   return null;
 }

@@ -16,7 +16,28 @@ interface Outcome {
   message: string;
 }
 
-const UNREACHABLE: Outcome = { ok: false, message: "The server could not be reached. Reload to try again." };
+const TEXT = {
+  unreachable: "The server could not be reached. Reload to try again.",
+  noToken: "This page needs the link from your email.",
+  toAccount: "Go to your account",
+  login: "Log in",
+  confirm: {
+    title: "Confirm your new email address",
+    busy: "Confirming your new address…",
+    done: (email: string) => `Your address is now ${email}. Sign in with it from now on.`,
+    action: "Move my account here",
+  },
+  cancel: {
+    title: "Cancel the email change",
+    busy: "Cancelling the change…",
+    done:
+      "The change was cancelled: the account keeps its current address, and the link sent to the new one no longer works.",
+    notYou:
+      "If you did not ask for this change, someone else may know your password: change it, and end the sessions you do not recognise.",
+  },
+};
+
+const UNREACHABLE: Outcome = { ok: false, message: TEXT.unreachable };
 
 /**
  * Where the link mailed to the new address lands: its token is spent once, and the account moves
@@ -40,16 +61,16 @@ export function EmailChangeConfirmPage() {
 
   const outcome: Outcome | null =
     state.phase === "done"
-      ? { ok: true, message: `Your address is now ${state.data.email}. Sign in with it from now on.` }
+      ? { ok: true, message: TEXT.confirm.done(state.data.email) }
       : state.phase === "failed"
         ? { ok: false, message: state.message }
         : null;
   return (
     <LinkPage
-      title="Confirm your new email address"
+      title={TEXT.confirm.title}
       token={token}
       outcome={outcome}
-      busy="Confirming your new address…"
+      busy={TEXT.confirm.busy}
       signedIn={signedInAs !== null}
     >
       {state.phase === "proof" && (
@@ -58,7 +79,7 @@ export function EmailChangeConfirmPage() {
           busy={state.busy}
           error={state.error}
           returnTo="/account"
-          action="Move my account here"
+          action={TEXT.confirm.action}
           onPassword={(password) => void withPassword(password)}
         />
       )}
@@ -76,27 +97,20 @@ export function EmailChangeCancelPage() {
     emailChange
       .cancel(token ?? "")
       .then(({ error, response }) =>
-        setOutcome(
-          response.ok
-            ? {
-                ok: true,
-                message:
-                  "The change was cancelled: the account keeps its current address, and the link sent to the new one no longer works.",
-              }
-            : { ok: false, message: errorMessage(error) },
-        ),
+        setOutcome(response.ok ? { ok: true, message: TEXT.cancel.done } : { ok: false, message: errorMessage(error) }),
       )
       .catch(() => setOutcome(UNREACHABLE));
   });
 
   return (
-    <LinkPage title="Cancel the email change" token={token} outcome={outcome} busy="Cancelling the change…" signedIn={state.status === "signed-in"}>
-      {outcome?.ok && (
-        <p>
-          If you did not ask for this change, someone else may know your password: change it, and end the sessions you
-          do not recognise.
-        </p>
-      )}
+    <LinkPage
+      title={TEXT.cancel.title}
+      token={token}
+      outcome={outcome}
+      busy={TEXT.cancel.busy}
+      signedIn={state.status === "signed-in"}
+    >
+      {outcome?.ok && <p>{TEXT.cancel.notYou}</p>}
     </LinkPage>
   );
 }
@@ -122,7 +136,7 @@ function LinkPage({
       <section aria-labelledby="email-change-title" className="card">
         <h2 id="email-change-title">{title}</h2>
         {!token ? (
-          <Alert kind="error">This page needs the link from your email.</Alert>
+          <Alert kind="error">{TEXT.noToken}</Alert>
         ) : !outcome ? (
           !children && <Spinner label={busy} />
         ) : (
@@ -130,7 +144,7 @@ function LinkPage({
         )}
         {children}
         <p className="links">
-          {signedIn ? <Link to="/account">Go to your account</Link> : <Link to="/login">Log in</Link>}
+          {signedIn ? <Link to="/account">{TEXT.toAccount}</Link> : <Link to="/login">{TEXT.login}</Link>}
         </p>
       </section>
     </PublicPage>

@@ -9,13 +9,25 @@ import { usePageTitle } from "../../lib/pageTitle";
 import { useAuth } from "../../lib/session";
 import { NewVerificationLink } from "./NewVerificationLink";
 
+const TEXT = {
+  title: "Verify your email address",
+  noToken: "This page needs the link from your email.",
+  verifying: "Verifying…",
+  verified: (email: string) => `${email} is verified. Thank you!`,
+  action: "Verify my address",
+  didNotCreate: "Did not create this account?",
+  notMe: "This wasn't me",
+  toTasks: "Go to your tasks",
+  login: "Log in",
+};
+
 /**
  * The verification link. It confirms the address only for whoever holds the account: this
  * browser signed in to it, or the account's password typed here. Someone who has the mailbox but
  * never made the account is offered "this wasn't me" instead.
  */
 export function VerifyPage() {
-  usePageTitle("Verify your email address");
+  usePageTitle(TEXT.title);
   const [params] = useSearchParams();
   const token = params.get("token");
   const { state: auth, user, reloadUser } = useAuth();
@@ -35,16 +47,16 @@ export function VerifyPage() {
   return (
     <PublicPage>
       <section aria-labelledby="verify-title" className="card">
-        <h2 id="verify-title">Verify your email address</h2>
+        <h2 id="verify-title">{TEXT.title}</h2>
         {!token ? (
           <>
-            <Alert kind="error">This page needs the link from your email.</Alert>
+            <Alert kind="error">{TEXT.noToken}</Alert>
             <NewVerificationLink email={signedIn && user && !user.is_verified ? user.email : null} />
           </>
         ) : state.phase === "sending" ? (
-          <Spinner label="Verifying…" />
+          <Spinner label={TEXT.verifying} />
         ) : state.phase === "done" ? (
-          <Alert kind="success">{`${state.data.email} is verified. Thank you!`}</Alert>
+          <Alert kind="success">{TEXT.verified(state.data.email)}</Alert>
         ) : state.phase === "failed" ? (
           <>
             <Alert kind="error">{state.message}</Alert>
@@ -57,19 +69,19 @@ export function VerifyPage() {
               busy={state.busy}
               error={state.error}
               returnTo={here}
-              action="Verify my address"
+              action={TEXT.action}
               onPassword={(password) => void withPassword(password)}
             />
             {state.proof.canDecline && (
               <p className="links">
-                Did not create this account?{" "}
-                <Link to={`/verify/not-me?${new URLSearchParams({ token }).toString()}`}>This wasn't me</Link>
+                {TEXT.didNotCreate}{" "}
+                <Link to={`/verify/not-me?${new URLSearchParams({ token }).toString()}`}>{TEXT.notMe}</Link>
               </p>
             )}
           </>
         )}
         <p className="links">
-          {signedIn ? <Link to="/">Go to your tasks</Link> : <Link to="/login">Log in</Link>}
+          {signedIn ? <Link to="/">{TEXT.toTasks}</Link> : <Link to="/login">{TEXT.login}</Link>}
         </p>
       </section>
     </PublicPage>

@@ -9,7 +9,16 @@ import { challengeFromQuery, challengeFromState, errorCode } from "../../lib/cha
 import { useAuth } from "../../lib/session";
 import { usePageTitle } from "../../lib/pageTitle";
 
-const EXPIRED = "This sign-in has expired. Please sign in again.";
+const TEXT = {
+  title: "Two-step sign-in",
+  expired: "This sign-in has expired. Please sign in again.",
+  noChallenge: "This page continues a sign-in, and there is none to continue. Please sign in.",
+  backToLogin: "Back to log in",
+  wait: "Just a moment…",
+  intro: "Your first step was right. Now show it's you with your second factor.",
+  submit: "Verify",
+  startOver: "Cancel and start over",
+};
 
 /** Only a path of this app: `from` comes from navigation state, but a link could put anything there. */
 function safeFrom(from: unknown): string {
@@ -22,7 +31,7 @@ function safeFrom(from: unknown): string {
  * backend's redirect after a provider), which is then replaced so it leaves the address bar.
  */
 export function SecondStepPage() {
-  usePageTitle("Two-step sign-in");
+  usePageTitle(TEXT.title);
   const location = useLocation();
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -42,7 +51,7 @@ export function SecondStepPage() {
   }
 
   async function prove(proof: Proof): Promise<string | null> {
-    if (!challenge) return EXPIRED;
+    if (!challenge) return TEXT.expired;
     const failure = await verifySecondFactor(challenge.ticket, proof);
     if (failure === null) {
       void navigate(from, { replace: true });
@@ -58,38 +67,36 @@ export function SecondStepPage() {
   /** The server would not start a passkey's ceremony for this ticket: it expired. */
   function refused(error: unknown): boolean {
     if (errorCode(error) !== "MFA_TICKET_INVALID") return false;
-    startOver(errorMessage(error, EXPIRED));
+    startOver(errorMessage(error, TEXT.expired));
     return true;
   }
 
   return (
     <PublicPage>
       <section aria-labelledby="mfa-title" className="card">
-        <h2 id="mfa-title">Two-step sign-in</h2>
+        <h2 id="mfa-title">{TEXT.title}</h2>
         {!challenge ? (
           <>
-            <Alert kind="error">This page continues a sign-in, and there is none to continue. Please sign in.</Alert>
+            <Alert kind="error">{TEXT.noChallenge}</Alert>
             <p className="links">
-              <Link to="/login">Back to log in</Link>
+              <Link to="/login">{TEXT.backToLogin}</Link>
             </p>
           </>
         ) : state.status === "unknown" ? (
           // The page load's session restore first: its answer must not land after this sign-in.
-          <Spinner label="Just a moment…" />
+          <Spinner label={TEXT.wait} />
         ) : (
           <>
-            <p>Your first step was right. Now show it's you with your second factor.</p>
+            <p>{TEXT.intro}</p>
             <ProofForm
               methods={challenge.methods}
               purpose={{ purpose: "second_factor", ticket: challenge.ticket }}
-              submitLabel="Verify"
+              submitLabel={TEXT.submit}
               onProof={prove}
               onRefusal={refused}
             />
             <p className="links">
-              <Link to="/login" replace>
-                Cancel and start over
-              </Link>
+              <Link to="/login" replace>{TEXT.startOver}</Link>
             </p>
           </>
         )}

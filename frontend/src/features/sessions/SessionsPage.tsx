@@ -7,8 +7,24 @@ import { describeDevice, timeAgo } from "../../lib/device";
 import { usePageTitle } from "../../lib/pageTitle";
 import { useAuth } from "../../lib/session";
 
+const TEXT = {
+  title: "Sessions",
+  intro: "Where you are signed in. End any session you do not recognise; it is signed out at once.",
+  loading: "Loading sessions…",
+  list: "Sessions",
+  thisDevice: "this device",
+  meta: (lastUsed: string, signedIn: string, ip: string) => `Last used ${lastUsed} · signed in ${signedIn} · IP ${ip}`,
+  logout: "Log out",
+  end: "End session",
+  endAria: (device: string, lastUsed: string) => `End session: ${device}, last used ${lastUsed}`,
+  ended: (device: string) => `Ended the session of ${device}.`,
+  endOthers: "End all other sessions",
+  ending: "Ending…",
+  endedOthers: "Every other session was ended.",
+};
+
 export function SessionsPage() {
-  usePageTitle("Sessions");
+  usePageTitle(TEXT.title);
   const { logout } = useAuth();
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -29,7 +45,7 @@ export function SessionsPage() {
 
   async function endOne(session: Session) {
     if ((await end.run(session.id)).ok) {
-      setNotice(`Ended the session of ${describeDevice(session.user_agent)}.`);
+      setNotice(TEXT.ended(describeDevice(session.user_agent)));
       await reload();
       heading.current?.focus(); // its button is gone: the page's heading has the focus, not <body>
     }
@@ -37,7 +53,7 @@ export function SessionsPage() {
 
   async function endAllOthers() {
     if ((await endOthers.run()).ok) {
-      setNotice("Every other session was ended.");
+      setNotice(TEXT.endedOthers);
       await reload();
     }
   }
@@ -45,39 +61,34 @@ export function SessionsPage() {
   const others = sessions?.filter((s) => !s.current) ?? [];
   return (
     <section aria-labelledby="sessions-title">
-      <h1 id="sessions-title" ref={heading} tabIndex={-1}>
-        Sessions
-      </h1>
-      <p>Where you are signed in. End any session you do not recognise; it is signed out at once.</p>
+      <h1 id="sessions-title" ref={heading} tabIndex={-1}>{TEXT.title}</h1>
+      <p>{TEXT.intro}</p>
       <Alert kind="success">{notice}</Alert>
       <Alert kind="error">{list.error ?? end.error ?? endOthers.error}</Alert>
       {!sessions ? (
-        <Spinner label="Loading sessions…" />
+        <Spinner label={TEXT.loading} />
       ) : (
-        <ul className="sessions" aria-label="Sessions">
+        <ul className="sessions" aria-label={TEXT.list}>
           {sessions.map((session) => (
             <li key={session.id} className="card session">
               <div>
                 <strong>{describeDevice(session.user_agent)}</strong>
-                {session.current && <span className="badge ok">this device</span>}
+                {session.current && <span className="badge ok">{TEXT.thisDevice}</span>}
                 <div className="meta">
-                  Last used {timeAgo(session.last_used_at)} · signed in {timeAgo(session.created_at)} · IP{" "}
-                  {session.ip}
+                  {TEXT.meta(timeAgo(session.last_used_at), timeAgo(session.created_at), session.ip)}
                 </div>
               </div>
               {session.current ? (
-                <button type="button" onClick={() => void logout()}>
-                  Log out
-                </button>
+                <button type="button" onClick={() => void logout()}>{TEXT.logout}</button>
               ) : (
                 <button
                   type="button"
                   className="danger"
                   disabled={end.busy}
                   onClick={() => void endOne(session)}
-                  aria-label={`End session: ${describeDevice(session.user_agent)}, last used ${timeAgo(session.last_used_at)}`}
+                  aria-label={TEXT.endAria(describeDevice(session.user_agent), timeAgo(session.last_used_at))}
                 >
-                  End session
+                  {TEXT.end}
                 </button>
               )}
             </li>
@@ -86,7 +97,7 @@ export function SessionsPage() {
       )}
       {others.length > 0 && (
         <button type="button" className="danger" onClick={() => void endAllOthers()} disabled={endOthers.busy} aria-busy={endOthers.busy}>
-          {endOthers.busy ? "Ending…" : "End all other sessions"}
+          {endOthers.busy ? TEXT.ending : TEXT.endOthers}
         </button>
       )}
     </section>

@@ -6,8 +6,19 @@ import { Alert, Field, SubmitButton, useAction } from "../../components/ui";
 import { api } from "../../lib/api/client";
 import { usePageTitle } from "../../lib/pageTitle";
 
+const TEXT = {
+  title: "Forgot your password",
+  heading: "Forgot your password?",
+  intro: "Enter your email address and we will send you a link to choose a new password.",
+  sent: (email: string) =>
+    `If an account exists for ${email}, we have sent it a link to choose a new password. It works for one hour.`,
+  email: "Email",
+  submit: "Send the link",
+  back: "Back to login",
+};
+
 export function ForgotPasswordPage() {
-  usePageTitle("Forgot your password");
+  usePageTitle(TEXT.title);
   const [sentTo, setSentTo] = useState<string | null>(null);
   const forgot = useAction((email: string) => api.POST("/auth/forgot-password", { body: { email } }));
 
@@ -19,22 +30,19 @@ export function ForgotPasswordPage() {
 
   return (
     <section aria-labelledby="forgot-title" className="card">
-      <h2 id="forgot-title">Forgot your password?</h2>
+      <h2 id="forgot-title">{TEXT.heading}</h2>
       {sentTo ? (
-        <Alert kind="success">
-          If an account exists for {sentTo}, we have sent it a link to choose a new password. It works for one
-          hour.
-        </Alert>
+        <Alert kind="success">{TEXT.sent(sentTo)}</Alert>
       ) : (
-        <p>Enter your email address and we will send you a link to choose a new password.</p>
+        <p>{TEXT.intro}</p>
       )}
       <Alert kind="error">{forgot.error}</Alert>
       <form onSubmit={submit}>
-        <Field label="Email" name="email" type="email" autoComplete="email" required />
-        <SubmitButton busy={forgot.busy}>Send the link</SubmitButton>
+        <Field label={TEXT.email} name="email" type="email" autoComplete="email" required />
+        <SubmitButton busy={forgot.busy}>{TEXT.submit}</SubmitButton>
       </form>
       <p className="links">
-        <Link to="/login">Back to login</Link>
+        <Link to="/login">{TEXT.back}</Link>
       </p>
     </section>
   );

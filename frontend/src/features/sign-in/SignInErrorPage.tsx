@@ -6,9 +6,18 @@ import { authorizeUrl, providerLabel, useProviders } from "../../lib/providers";
 import { useAuth } from "../../lib/session";
 import { usePageTitle } from "../../lib/pageTitle";
 
+const TEXT = {
+  title: "Signing in did not work",
+  toTasks: "Go to your tasks",
+  backToLogin: "Back to log in",
+  forgot: "Forgot your password?",
+  retry: (provider: string) => `Try ${provider} again`,
+  separator: " · ",
+};
+
 /** Where the backend sends someone whose sign-in with a provider did not work. */
 export function SignInErrorPage() {
-  usePageTitle("Signing in did not work");
+  usePageTitle(TEXT.title);
   const [params] = useSearchParams();
   const code = params.get("code");
   const name = params.get("provider");
@@ -19,7 +28,7 @@ export function SignInErrorPage() {
   return (
     <PublicPage>
       <section aria-labelledby="sign-in-error-title" className="card">
-        <h2 id="sign-in-error-title">Signing in did not work</h2>
+        <h2 id="sign-in-error-title">{TEXT.title}</h2>
         {providers === null ? (
           <Spinner />
         ) : (
@@ -27,22 +36,22 @@ export function SignInErrorPage() {
         )}
         <p className="links">
           {state.status === "signed-in" ? (
-            <Link to="/">Go to your tasks</Link>
+            <Link to="/">{TEXT.toTasks}</Link>
           ) : (
             <>
-              <Link to="/login">Back to log in</Link>
+              <Link to="/login">{TEXT.backToLogin}</Link>
               {code === "ACCOUNT_EXISTS" && (
                 <>
-                  {" · "}
-                  <Link to="/forgot-password">Forgot your password?</Link>
+                  {TEXT.separator}
+                  <Link to="/forgot-password">{TEXT.forgot}</Link>
                 </>
               )}
             </>
           )}
           {configured && worthRetrying(code) && state.status !== "signed-in" && (
             <>
-              {" · "}
-              <a href={authorizeUrl(configured.name)}>Try {configured.label} again</a>
+              {TEXT.separator}
+              <a href={authorizeUrl(configured.name)}>{TEXT.retry(configured.label)}</a>
             </>
           )}
         </p>

@@ -7,9 +7,18 @@ import { useAuth } from "../../lib/session";
 import { usePageTitle } from "../../lib/pageTitle";
 import { SignInLinkForm } from "./SignInLinkForm";
 
+const TEXT = {
+  title: "Sign in with a link",
+  unreachable: "The server could not be reached. Ask for a new link to try again.",
+  signingIn: "Signing you in…",
+  noToken: "This page needs the link from your email.",
+  askAgain: "Ask for a new link",
+  login: "Log in with your password",
+};
+
 /** Where a mailed sign-in link lands: its token is spent once, and the app is signed in. */
 export function SignInLinkPage() {
-  usePageTitle("Sign in with a link");
+  usePageTitle(TEXT.title);
   const [params] = useSearchParams();
   const token = params.get("token");
   const { state, signInWithLink } = useAuth();
@@ -26,22 +35,22 @@ export function SignInLinkPage() {
         if (failure.challenge) return navigate("/sign-in/mfa", { replace: true, state: { challenge: failure.challenge } });
         setError(failure.message);
       })
-      .catch(() => setError("The server could not be reached. Ask for a new link to try again."));
+      .catch(() => setError(TEXT.unreachable));
   });
 
   return (
     <PublicPage>
       <section aria-labelledby="sign-in-link-title" className="card">
-        <h2 id="sign-in-link-title">Sign in with a link</h2>
+        <h2 id="sign-in-link-title">{TEXT.title}</h2>
         {token && !error ? (
-          <Spinner label="Signing you in…" />
+          <Spinner label={TEXT.signingIn} />
         ) : (
           <>
-            <Alert kind="error">{error ?? "This page needs the link from your email."}</Alert>
-            <h3>Ask for a new link</h3>
+            <Alert kind="error">{error ?? TEXT.noToken}</Alert>
+            <h3>{TEXT.askAgain}</h3>
             <SignInLinkForm />
             <p className="links">
-              <Link to="/login">Log in with your password</Link>
+              <Link to="/login">{TEXT.login}</Link>
             </p>
           </>
         )}

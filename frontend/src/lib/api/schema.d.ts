@@ -4108,7 +4108,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPError"];
                 };
             };
-            /** @description The database is unavailable, or (SERVER_BUSY) every password-hashing place is taken; try again after `Retry-After` seconds. */
+            /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */
