@@ -3,7 +3,8 @@ import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 
 import { SUPERUSER } from "../playwright.config";
-import { loginThroughUi, registerOverApi, uniqueEmail, verifyInThisBrowser } from "./helpers";
+import { totpCode } from "./authenticators";
+import { PASSWORD, loginThroughUi, registerOverApi, uniqueEmail, verifyInThisBrowser } from "./helpers";
 
 /**
  * Every screen, checked by axe-core against WCAG 2.2 A and AA, in the light and the dark
@@ -98,11 +99,30 @@ test("every signed-in screen, with its dialogs", async ({ page, request }) => {
     await expectAccessible(page, path);
   }
 
-  // The authenticator app's setup.
+  // The authenticator app's setup, its recovery codes, the factors it leaves on the account.
   await open(page, "/account/security", "Security");
   await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
-  await expect(page.getByRole("img", { name: /QR/i })).toBeVisible();
+  const setup = page.getByRole("group", { name: "Set up your authenticator app" });
+  await expect(setup.getByRole("img", { name: /QR/i })).toBeVisible();
   await expectAccessible(page, "authenticator app setup");
+  const secret = (await setup.locator("code.secret").innerText()).replace(/\s/g, "");
+  await setup.getByLabel("Authenticator code").fill(totpCode(secret));
+  await setup.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem")).toHaveCount(10);
+  await expectAccessible(page, "recovery codes shown");
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await expectAccessible(page, "security, two-step sign-in on");
+
+  // The second step of a sign-in: the app's code, then a recovery code.
+  await page.getByRole("banner").getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Two-step sign-in" })).toBeVisible();
+  await expectAccessible(page, "second step, authenticator code");
+  await page.getByRole("button", { name: "Use a recovery code" }).click();
+  await expect(page.getByLabel("Recovery code")).toBeVisible();
+  await expectAccessible(page, "second step, recovery code");
 });
 
 test("the confirm dialog and the admin screen", async ({ page, browser, request }) => {
