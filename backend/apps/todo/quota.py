@@ -26,22 +26,37 @@ class TaskQuotaReached(HTTPException):
         )
 
 
+RESERVE_ATTEMPTS = 5
+
+
 class TaskQuota:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
     async def reserve(self, owner_id: PydanticObjectId) -> None:
-        """Count one more task for `owner_id`, or raise TaskQuotaReached (409)."""
+        """Count one more task for `owner_id`, or raise TaskQuotaReached (409).
+
+        Refused only on a count seen at the limit: a miss of the conditional `$inc` can also mean
+        that no count existed yet, or that it changed in between (a concurrent first create
+        starting it, a delete giving one back), and then it is tried again. Each retry follows a
+        change someone else made, so a few are plenty; a count that keeps moving is a 503."""
         counts = TaskCount.get_pymongo_collection()
-        result = await counts.update_one(
-            {"_id": owner_id, "tasks": {"$lt": self.limit}}, {"$inc": {"tasks": 1}}
+        for _ in range(RESERVE_ATTEMPTS):
+            result = await counts.update_one(
+                {"_id": owner_id, "tasks": {"$lt": self.limit}}, {"$inc": {"tasks": 1}}
+            )
+            if result.modified_count == 1:
+                return
+            count = await counts.find_one({"_id": owner_id})
+            if count is None:
+                await self._start_counting(owner_id)
+            elif count["tasks"] >= self.limit:
+                raise TaskQuotaReached(self.limit)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail={"code": "SERVER_BUSY", "reason": "Your task count kept changing: try again."},
+            headers={"Retry-After": "1"},
         )
-        if result.modified_count == 1:
-            return
-        if await counts.find_one({"_id": owner_id}) is None:
-            await self._start_counting(owner_id)
-            return await self.reserve(owner_id)
-        raise TaskQuotaReached(self.limit)
 
     async def give_back(self, owner_id: PydanticObjectId, tasks: int = 1) -> None:
         await TaskCount.get_pymongo_collection().update_one({"_id": owner_id}, {"$inc": {"tasks": -tasks}})

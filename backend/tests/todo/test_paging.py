@@ -8,6 +8,7 @@ from bson import ObjectId
 from httpx import AsyncClient, Response
 
 from backend.apps.todo.models import Task, TaskCount
+from backend.apps.todo.quota import TaskQuota
 from backend.tests.conftest import Server
 from backend.tests.helpers import signed_up
 
@@ -157,3 +158,52 @@ async def test_tasks_from_before_the_quota_are_counted(make_server) -> None:  # 
         await TaskCount.get_pymongo_collection().delete_many({})
 
         assert (await client.post("/task/", json={"name": "fourth"})).status_code == 409
+
+
+async def test_a_first_create_racing_another_is_not_refused(make_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The race as another instance makes it: this create finds no count document, and before it
+    # looks again, a concurrent first create of the same account has started the count.
+    async with make_server(max_tasks_per_user=1000) as server:
+        client = server.client()
+        await signed_up(client, "raced@example.com")
+        counts = TaskCount.get_pymongo_collection()
+        raced: list[object] = []
+
+        class RacedCounts:
+            def __getattr__(self, name: str) -> object:
+                return getattr(counts, name)
+
+            async def update_one(self, query, update, **options):  # type: ignore[no-untyped-def]
+                result = await counts.update_one(query, update, **options)
+                if result.modified_count == 0 and not raced:
+                    raced.append(query["_id"])
+                    await TaskQuota._start_counting(query["_id"])  # the other create, meanwhile
+                    await counts.update_one({"_id": query["_id"]}, {"$inc": {"tasks": 1}})
+                return result
+
+        monkeypatch.setattr(TaskCount, "get_pymongo_collection", classmethod(lambda cls: RacedCounts()))
+        answer = await client.post("/task/", json={"name": "mine"})
+
+        assert raced, "the race was not staged"
+        assert answer.status_code == 201, answer.text
+        stored = await counts.find_one({"_id": raced[0]})
+        assert stored is not None and stored["tasks"] == 2  # the other create's and this one's
+
+
+async def test_concurrent_first_creates_of_a_new_account_all_fit(make_server) -> None:  # type: ignore[no-untyped-def]
+    # The count document does not exist yet: every create races to start it. None of them may be
+    # told the quota is reached while it is nowhere near.
+    async with make_server(max_tasks_per_user=1000) as server:
+        for round_ in range(3):
+            client = server.client()
+            await signed_up(client, f"first.{round_}@example.com")
+
+            answers = await asyncio.gather(*(client.post("/task/", json={"name": f"t{i}"}) for i in range(8)))
+
+            assert [r.status_code for r in answers] == [201] * 8, [
+                r.text for r in answers if r.status_code != 201
+            ]
+            assert len((await client.get("/task/")).json()) == 8
+            me = ObjectId((await client.get("/users/me")).json()["id"])
+            count = await TaskCount.get_pymongo_collection().find_one({"_id": me})
+            assert count is not None and count["tasks"] == 8
