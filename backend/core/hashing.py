@@ -10,8 +10,8 @@ operations at once, lets `HASHING_QUEUE` more wait their turn and refuses the re
 few bytes, and a refused client is told when to come back instead of piling up.
 
 A place in the pool is a `Slot`: taken when the work is admitted, given back when it ends. Work
-that runs after the answer (forgot-password) takes its slot before answering, so background jobs
-are bounded by the same queue.
+meant to run after the answer can take its slot before answering, so such jobs are bounded by
+the same queue (forgot-password did, before its links' fingerprint became an HMAC).
 """
 
 import asyncio

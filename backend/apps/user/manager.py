@@ -26,7 +26,7 @@ from backend.apps.user.unverified import NEVER_PROVED, UnverifiedPolicy
 from backend.config import Settings
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
-from backend.core.hashing import HashingPool, Slot
+from backend.core.hashing import HashingPool
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 EndSessions = Callable[..., Awaitable[object]]  # (user_id, reason, request=None)
@@ -107,29 +107,16 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
     def forgot_password_later(self, email: str, request: Request | None = None) -> None:
         """Forgot-password for an address, known or not, all of it after the answer.
 
-        Known, unknown and inactive addresses then answer alike in content and in time, and
-        cost the same afterwards too: one argon2 hash each (the reset token's fingerprint, or
-        a stand-in), so not even the load on the server tells them apart.
-
-        Raises ServerBusy (503 with Retry-After) when the hashing pool is full.
+        Known, unknown and inactive addresses then answer alike in content and in time. It
+        costs no password hashing (the reset link's fingerprint is an HMAC, passwords.py), so
+        it takes no place in the hashing pool: a flood of it never makes a login answer 503.
         """
-        # The hash's place in the pool is taken now, before answering, rather than the job
-        # being dropped (and logged) later when the pool is full: background jobs then never
-        # outnumber the pool's queue, and a person asking for a reset learns to retry instead
-        # of waiting for a mail that never comes. It is decided before the address is looked
-        # up, so every address, known or not, gets the same 503 at the same cost.
-        slot = self.hashing.reserve()
-        self.letters.postman.in_background(self._forgot_password(email, request, slot))
+        self.letters.postman.in_background(self._forgot_password(email, request))
 
-    async def _forgot_password(self, email: str, request: Request | None, slot: Slot) -> None:
-        try:
-            user = await self.user_db.get_by_email(email)
-            if user is None or not user.is_active:
-                await self.hash_password(email, slot)
-                return
-            await self.forgot_password(user, request, slot)
-        finally:
-            slot.release()  # when the lookup failed before the hash; a no-op after it
+    async def _forgot_password(self, email: str, request: Request | None) -> None:
+        user = await self.user_db.get_by_email(email)
+        if user is not None and user.is_active:
+            await self.forgot_password(user, request)
 
     def request_verify_later(self, email: str, request: Request | None = None) -> None:
         """Request-verify-token for an address, known or not, after the answer.

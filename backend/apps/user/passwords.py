@@ -5,8 +5,15 @@ FastAPI Users calls its (synchronous) password helper from async code: one argon
 `ThreadedPasswordsMixin` overrides the few manager methods that hash or verify so that the work
 runs in the app's `HashingPool` (backend/core/hashing.py): a few low-priority threads and a
 short queue, 503 beyond it. Everything else stays FastAPI Users' own code.
+
+A reset link's fingerprint of the password (so the link dies once the password changes) is an
+HMAC of the stored hash, not FastAPI Users' argon2 hash of it: asking for a reset then costs no
+place in the hashing pool, so a client flooding forgot-password cannot make anyone's login 503.
 """
 
+import base64
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +28,11 @@ from jwt import PyJWTError
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
+from pydantic import SecretStr
 from zxcvbn_rs_py import Feedback, zxcvbn
 
 from backend.config import Settings
-from backend.core.hashing import HashingPool, Slot
+from backend.core.hashing import HashingPool
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length without truncating; the cap bounds the work
@@ -157,9 +165,8 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
 
     hashing: HashingPool
 
-    async def hash_password(self, password: str, slot: Slot | None = None) -> str:
-        """Hash in `slot` when one was kept for this (work after the answer), else in a new one."""
-        return await (slot or self.hashing.reserve()).run(self.password_helper.hash, password)
+    async def hash_password(self, password: str) -> str:
+        return await self.hashing.run(self.password_helper.hash, password)
 
     async def verify_password(self, password: str, hashed: str) -> tuple[bool, str | None]:
         return await self.hashing.run(self.password_helper.verify_and_update, password, hashed)
@@ -187,9 +194,23 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             user = await self.user_db.update(user, {"hashed_password": new_hash})
         return user
 
-    async def forgot_password(
-        self, user: models.UP, request: Request | None = None, slot: Slot | None = None
-    ) -> None:
+    def password_fingerprint(self, hashed_password: str) -> str:
+        """What a reset link carries of the password: an HMAC of its stored hash, keyed by the
+        reset links' own secret. Any change of the password (or of its hash) changes it."""
+        secret = self.reset_password_token_secret
+        key = (secret.get_secret_value() if isinstance(secret, SecretStr) else secret).encode()
+        digest = hmac.new(key, b"reset-fingerprint\x00" + hashed_password.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    async def fingerprint_matches(self, hashed_password: str, fingerprint: str) -> bool:
+        if fingerprint.startswith("$"):
+            # A link mailed before this release carries FastAPI Users' argon2 hash of the hash:
+            # still honoured (for its hour), at its old cost.
+            valid, _ = await self.verify_password(hashed_password, fingerprint)
+            return valid
+        return hmac.compare_digest(self.password_fingerprint(hashed_password), fingerprint)
+
+    async def forgot_password(self, user: models.UP, request: Request | None = None) -> None:
         if not user.is_active:
             raise exceptions.UserInactive()
         token = generate_jwt(
@@ -197,7 +218,7 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
                 "sub": str(user.id),
                 # For the address it is mailed to: once the account moves, the link is dead.
                 "email": user.email,
-                "password_fgpt": await self.hash_password(user.hashed_password, slot),
+                "password_fgpt": self.password_fingerprint(user.hashed_password),
                 "aud": self.reset_password_token_audience,
             },
             self.reset_password_token_secret,
@@ -208,7 +229,7 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
     async def reset_token_user(self, token: str) -> models.UP:
         """The account a reset link may still reset: InvalidResetPasswordToken when it is
         unknown, expired or used, UserInactive when the account is deactivated. (The reset page
-        asks first, so a dead link does not show a form; one argon2 verify either way.)"""
+        asks first, so a dead link does not show a form; no password hashing either way.)"""
         try:
             data = decode_jwt(token, self.reset_password_token_secret, [self.reset_password_token_audience])
             user = await self.get(self.parse_id(data["sub"]))
@@ -217,9 +238,11 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             raise exceptions.InvalidResetPasswordToken() from None
         if data.get("email") != user.email:  # mailed to an address the account has left
             raise exceptions.InvalidResetPasswordToken()
-        # The token carries a hash of the password hash: it dies once the password changes.
-        valid, _ = await self.verify_password(user.hashed_password, fingerprint)
-        if not valid:
+        # The token carries a fingerprint of the password hash: it dies once the password changes.
+        matches = isinstance(fingerprint, str) and await self.fingerprint_matches(
+            user.hashed_password, fingerprint
+        )
+        if not matches:
             raise exceptions.InvalidResetPasswordToken()
         if not user.is_active:
             raise exceptions.UserInactive()

@@ -1,11 +1,15 @@
 """Users: my profile, password reset, verification, superuser administration."""
 
+import re
+
+import jwt
 from httpx import AsyncClient
 
 from backend.apps.todo.models import Task
 from backend.apps.user.manager import ensure_superuser
 from backend.apps.user.models import User
-from backend.tests.conftest import Server
+from backend.core.crypto import derive_secret
+from backend.tests.conftest import TEST_SECRET, Server, fast_password_helper
 from backend.tests.helpers import (
     PASSWORD,
     bearer,
@@ -71,6 +75,36 @@ async def test_forgot_and_reset_password(client: AsyncClient) -> None:
     # The token dies with the password it was issued for.
     again = await client.post("/auth/reset-password", json={"token": token, "password": "yet another one!"})
     assert again.status_code == 400 and again.json() == {"detail": "RESET_PASSWORD_BAD_TOKEN"}
+
+
+async def test_a_reset_link_carries_an_hmac_of_the_password_and_older_links_still_work(
+    client: AsyncClient,
+) -> None:
+    await register(client, "fingerprint@example.com")
+    await client.post("/auth/forgot-password", json={"email": "fingerprint@example.com"})
+    token = await mailed_token(client, "/reset-password", "fingerprint@example.com")
+    key = derive_secret(TEST_SECRET, "reset-password")
+    claims = jwt.decode(token, key, algorithms=["HS256"], audience="fastapi-users:reset")
+    user = await User.find_one(User.email == "fingerprint@example.com")
+    assert user is not None
+    # An HMAC of the stored hash (no argon2 to make, none to check), not the hash itself.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", claims["password_fgpt"])
+    assert user.hashed_password not in token
+
+    def minted(fingerprint: object) -> str:
+        return jwt.encode({**claims, "password_fgpt": fingerprint}, key, algorithm="HS256")
+
+    # Forged fingerprints are refused even inside a validly signed token.
+    for forged in [user.hashed_password, "A" * 43, None]:  # (five checks an hour per account)
+        answer = await client.post("/auth/reset-password/check", json={"token": minted(forged)})
+        assert answer.status_code == 400, forged
+    # A link mailed before this release carries FastAPI Users' argon2 hash of the hash: it works.
+    legacy = minted(fast_password_helper().hash(user.hashed_password))
+    assert (await client.post("/auth/reset-password/check", json={"token": legacy})).status_code == 204
+    reset = await client.post("/auth/reset-password", json={"token": legacy, "password": NEW_PASSWORD})
+    assert reset.status_code == 200
+    # And like every link it dies with the password it was made for.
+    assert (await client.post("/auth/reset-password/check", json={"token": token})).status_code == 400
 
 
 async def test_a_reset_link_can_be_checked_before_the_form_is_shown(client: AsyncClient) -> None:
