@@ -1,4 +1,13 @@
-"""The MongoDB client and Beanie initialisation."""
+"""The MongoDB client and Beanie initialisation.
+
+Replica-set semantics are decided here, in code, not left to whatever the connection string
+says (keyword options win over the URL's): every write waits for a majority of the replica set
+(`w="majority"`), so a failover cannot roll back a used one-time token, a claimed refresh token,
+a logout or a rate-limit count that was already acknowledged; every read goes to the primary
+with read concern "majority", so a revocation is seen by the very next request and nothing read
+can still be rolled back. On a standalone server (the embedded database, a local mongod) both
+are what it does anyway.
+"""
 
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +29,11 @@ def create_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
         # Fail fast while the database is away (the API answers 503) instead of hanging.
         serverSelectionTimeoutMS=timeout,
         connectTimeoutMS=timeout,
+        w="majority",
+        readPreference="primary",
+        readConcernLevel="majority",
+        retryWrites=True,
+        retryReads=True,
     )
 
 
