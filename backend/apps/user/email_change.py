@@ -136,7 +136,11 @@ class EmailChanges:
         new_email = normalize_email(email)
         if new_email == user.email:
             raise EMAIL_UNCHANGED
-        if await _users().find_one({"email": new_email}, projection={"_id": 1}) is not None:
+        # With the collation of the one email index, or MongoDB scans every account for it.
+        taken = await _users().find_one(
+            {"email": new_email}, projection={"_id": 1}, collation=User.Settings.email_collation
+        )
+        if taken is not None:
             raise EMAIL_TAKEN
         confirm_token, cancel_token, now = new_secret(), new_secret(), utcnow()
         expires_at = now + timedelta(seconds=self.lifetime_seconds)

@@ -43,6 +43,12 @@ class User(BeanieBaseUser, Document):
             *BeanieBaseUser.Settings.indexes,
             # Unverified accounts by age, for their reminder and their expiry (unverified.py).
             IndexModel([("is_verified", ASCENDING), ("created_at", ASCENDING)], name="unverified_by_age"),
+            # The superusers alone (a handful of entries), for "is another one left?" (superusers.py).
+            IndexModel(
+                [("is_superuser", ASCENDING)],
+                name="superusers",
+                partialFilterExpression={"is_superuser": True},
+            ),
         ]
 
 

@@ -217,8 +217,10 @@ class Sessions:
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         """Delete every trace of a deleted user's sessions."""
+        # The tokens by their sessions (refresh_tokens is indexed by session, not by user).
+        session_ids = await _sessions().distinct("_id", {"user_id": user_id})
+        await _tokens().delete_many({"session_id": {"$in": session_ids}})
         await _sessions().delete_many({"user_id": user_id})
-        await _tokens().delete_many({"user_id": user_id})
 
 
 # Raw collections for the atomic operations Beanie has no shorthand for.
