@@ -41,18 +41,38 @@ def after_cursor(cursor: str, field: str, *, descending: bool = False) -> dict[s
         when = datetime.fromtimestamp(int(position["t"]) / 1000, UTC)
         item_id = ObjectId(str(position["i"]))
     except (binascii.Error, ValueError, TypeError, KeyError, InvalidId, OverflowError, OSError):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {
-                    "type": "cursor_invalid",
-                    "loc": ["query", "cursor"],
-                    "msg": "not a cursor of this list: follow the Link header's next URL",
-                }
-            ],
-        ) from None
+        raise not_a_cursor() from None
     beyond = "$lt" if descending else "$gt"
     return {"$or": [{field: {beyond: when}}, {field: when, "_id": {beyond: item_id}}]}
+
+
+def encode_key(value: str) -> str:
+    """A cursor for a list sorted by one unique string key (an `_id`, an address)."""
+    return base64.urlsafe_b64encode(json.dumps({"k": value}).encode()).rstrip(b"=").decode()
+
+
+def decode_key(cursor: str) -> str:
+    """The key `encode_key` put in `cursor`; 422 for anything that is not one of ours."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["k"]
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        raise not_a_cursor() from None
+    if not isinstance(value, str):
+        raise not_a_cursor()
+    return value
+
+
+def not_a_cursor() -> HTTPException:
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=[
+            {
+                "type": "cursor_invalid",
+                "loc": ["query", "cursor"],
+                "msg": "not a cursor of this list: follow the Link header's next URL",
+            }
+        ],
+    )
 
 
 def next_link(path: str, query: dict[str, Any]) -> str:

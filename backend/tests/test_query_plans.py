@@ -107,6 +107,8 @@ def usable(index: dict[str, Any], query: dict[str, Any], options: dict[str, Any]
     if not strings:
         return True
     wanted, held = options.get("collation"), index.get("collation")
+    if held is not None and held.get("locale") == "simple":
+        held = None
     if held is None:
         return wanted is None or wanted.get("locale") == "simple"
     return wanted is not None and all(wanted.get(k) == held.get(k) for k in ("locale", "strength"))
@@ -194,15 +196,15 @@ async def test_every_query_of_the_main_flows_runs_on_an_index(make_server, wire_
 
 async def listing_users(server, admin) -> None:  # type: ignore[no-untyped-def]
     await register(server.client(), "carol@example.com")
-    await admin.get("/users")
-    await admin.get("/users?q=car")
+    for i in range(3):
+        await register(server.client(), f"carl{i}@example.com")
+    first = await admin.get("/users?limit=2")
+    await admin.get(first.links["next"]["url"])
+    found = await admin.get("/users?q=car&limit=2")
+    await admin.get(found.links["next"]["url"])
+    await admin.get("/users?q=carol@example.com")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /users: an unanchored regex, a sort on no index, a full count and skip; to become a "
-    "prefix or exact search with keyset pages (issue 20, item 5)",
-)
 @pytest.mark.parametrize("backend", ["wire"])
 async def test_the_admin_user_list_runs_on_an_index(make_server, wire_url: str) -> None:  # type: ignore[no-untyped-def]
     found = await recorded(make_server, wire_url, listing_users)

@@ -5,14 +5,16 @@ Registering, signing in and out, resetting a password and verifying an address a
 app's (apps/auth/methods/password, apps/auth/flows/verification.py).
 """
 
-import re
 from typing import Annotated, Any, Protocol
 
 from beanie import PydanticObjectId
+from bson import ObjectId
+from bson.errors import InvalidId
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi_users import FastAPIUsers, exceptions
-from pydantic import BaseModel
+from pydantic import TypeAdapter
+from pymongo import ASCENDING
 
 from backend.apps.user.access import AccountAccess
 from backend.apps.user.email_change import EmailChangeAccepted, EmailChangeRequest, EmailChanges
@@ -20,6 +22,8 @@ from backend.apps.user.manager import UserManager
 from backend.apps.user.models import User, UserRead, UserUpdate
 from backend.apps.user.superusers import LAST_SUPERUSER
 from backend.config import Settings
+from backend.core.email_address import normalize_email
+from backend.core.keyset import NEXT_PAGE, decode_key, encode_key, next_link, not_a_cursor
 from backend.core.ratelimit import RateLimiter, client_ip
 from backend.core.routers import without
 
@@ -126,25 +130,63 @@ def get_me_router(
     return router
 
 
-class UserPage(BaseModel):
-    items: list[UserRead]
-    total: int
+PAGE_OF_USERS = TypeAdapter(list[UserRead])
 
 
 def get_user_admin_router(users: Users) -> APIRouter:
     router = APIRouter(dependencies=[Depends(users.current_user(active=True, superuser=True))])
 
-    @router.get("", response_model=UserPage, name="users:list")
+    @router.get(
+        "",
+        response_model=list[UserRead],
+        name="users:list",
+        responses={200: {"headers": NEXT_PAGE}},
+    )
     async def list_users(
-        q: Annotated[str, Query(max_length=320, description="part of the email address")] = "",
-        skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        request: Request,
+        q: Annotated[
+            str, Query(max_length=320, description="the start of the email address, or all of it")
+        ] = "",
+        cursor: Annotated[
+            str | None, Query(max_length=1000, description="from the `Link` header of the previous page")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    ) -> UserPage:
-        """Superusers: every account, oldest first, optionally only those whose email contains `q`."""
-        query = {"email": {"$regex": re.escape(q.strip().lower())}} if q.strip() else {}
-        users = await User.find(query).sort([("created_at", 1), ("_id", 1)]).skip(skip).limit(limit).to_list()
-        return UserPage(
-            items=[UserRead.model_validate(u) for u in users], total=await User.find(query).count()
-        )
+    ) -> Response:
+        """Superusers: every account, oldest first; with `q`, those whose address starts with it,
+        in address order. `limit` at a time, the next page in `Link` (RFC 8288).
+
+        Each page is one range scan of an index whatever its depth: `_id` (creation order), or
+        the unique email index for a prefix, as the range [prefix, prefix + U+FFFF) under that
+        index's collation (a pattern cannot run on a collated index; U+FFFF sorts after every
+        character in the Unicode root collation, CLDR, which is there for such bounds)."""
+        prefix = normalize_email(q) if q.strip() else ""
+        after = decode_key(cursor) if cursor else None
+        options: dict[str, Any] = {}
+        if prefix:
+            key = "email"
+            condition: dict[str, Any] = {"$gte": prefix, "$lt": prefix + "\uffff"}
+            if after is not None:
+                condition["$gt"] = after
+            query: dict[str, Any] = {"email": condition}
+            options["collation"] = User.Settings.email_collation
+        else:
+            key = "_id"
+            query = {}
+            if after is not None:
+                try:
+                    query = {"_id": {"$gt": ObjectId(after)}}
+                except InvalidId:
+                    raise not_a_cursor() from None
+        found = User.get_pymongo_collection().find(query, **options).sort([(key, ASCENDING)]).limit(limit + 1)
+        rows = await found.to_list(length=limit + 1)
+        headers = {}
+        if len(rows) > limit:  # one more than asked for: there is a next page
+            rows = rows[:limit]
+            last = {"limit": limit, "cursor": encode_key(str(rows[-1][key]))}
+            if prefix:
+                last["q"] = q
+            headers["Link"] = next_link(request.url.path, last)
+        body = PAGE_OF_USERS.dump_json([UserRead.model_validate(User.model_validate(row)) for row in rows])
+        return Response(body, media_type="application/json", headers=headers)
 
     return router

@@ -12,7 +12,7 @@ from httpx import AsyncClient, Response
 
 from backend.apps.user.passwords import get_password_helper
 from backend.tests.conftest import Server, ServerFactory, fast_password_helper
-from backend.tests.helpers import PASSWORD, mailed_token, outbox, register
+from backend.tests.helpers import PASSWORD, mailed_token, register
 from backend.tests.user.test_passwords import FLOWS, prepare
 
 ADMITTED_WITHIN_SECONDS = 0.25  # a request still unanswered by then is waiting in the pool

@@ -1,7 +1,5 @@
 """The password policy: long passphrases welcome, guessable passwords refused with a reason."""
 
-import asyncio
-
 import pytest
 from httpx import AsyncClient
 

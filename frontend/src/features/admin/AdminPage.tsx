@@ -3,13 +3,16 @@ import type { FormEvent, ReactNode } from "react";
 
 import { Alert, Spinner, useAction } from "../../components/ui";
 import { api } from "../../lib/api/client";
-import type { User, UserPage } from "../../lib/api/client";
+import type { User } from "../../lib/api/client";
+import { nextCursor } from "../../lib/api/paging";
 import { useConfirmed } from "../../lib/confirmation";
 import { useAuth } from "../../lib/session";
 import { AdminSecondFactors } from "./AdminSecondFactors";
 
 export const ADMIN_PAGE_SIZE = 20;
 type Change = { is_active?: boolean; is_superuser?: boolean };
+/** A page of users and the cursor of the next one (null on the last page). */
+type UserPage = { items: User[]; next: string | null };
 
 /**
  * Superusers' users list. `panels`: what else each user's row shows (the app's route gives the
@@ -18,21 +21,26 @@ type Change = { is_active?: boolean; is_superuser?: boolean };
 export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
   const { user: me } = useAuth();
   const [query, setQuery] = useState("");
-  const [skip, setSkip] = useState(0);
+  // The cursors of the pages before this one (keyset pages: the server names only the next).
+  const [trail, setTrail] = useState<Array<string | null>>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [page, setPage] = useState<UserPage | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = useAction((q: string, from: number) =>
-    api.GET("/users", { params: { query: { q, skip: from, limit: ADMIN_PAGE_SIZE } } }),
-  );
+  const list = useAction(async (q: string, from: string | null): Promise<{ data?: UserPage; error?: unknown }> => {
+    const query = { q, limit: ADMIN_PAGE_SIZE, ...(from ? { cursor: from } : {}) };
+    const { data, error, response } = await api.GET("/users", { params: { query } });
+    if (error !== undefined) return { error };
+    return { data: { items: data ?? [], next: nextCursor(response.headers.get("link")) } };
+  });
   const confirmed = useConfirmed();
   const patch = useAction(confirmed((id: string, body: Change) => api.PATCH("/users/{id}", { params: { path: { id } }, body })));
   const remove = useAction(confirmed((id: string) => api.DELETE("/users/{id}", { params: { path: { id } } })));
   const fetchPage = list.run;
 
   const reload = useCallback(async () => {
-    const result = await fetchPage(query, skip);
+    const result = await fetchPage(query, cursor);
     if (result.ok && result.data) setPage(result.data);
-  }, [fetchPage, query, skip]);
+  }, [fetchPage, query, cursor]);
 
   useEffect(() => {
     void reload();
@@ -40,7 +48,8 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
 
   function search(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setSkip(0);
+    setTrail([]);
+    setCursor(null);
     setQuery(String(new FormData(event.currentTarget).get("q")));
   }
 
@@ -78,8 +87,7 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
       ) : (
         <>
           <p className="meta" aria-live="polite">
-            {page.total} user{page.total === 1 ? "" : "s"}
-            {query && ` matching “${query}”`}
+            {query ? `Page ${trail.length + 1} of the addresses starting with “${query}”` : `Page ${trail.length + 1}, oldest first`}
           </p>
           <ul className="users" aria-label="Users">
             {page.items.map((user) => {
@@ -129,13 +137,25 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
             })}
           </ul>
           <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={skip === 0} onClick={() => setSkip(Math.max(0, skip - ADMIN_PAGE_SIZE))}>
+            <button
+              type="button"
+              disabled={trail.length === 0}
+              onClick={() => {
+                setCursor(trail[trail.length - 1] ?? null);
+                setTrail(trail.slice(0, -1));
+              }}
+            >
               Previous
             </button>
-            <span>
-              {skip + 1}–{skip + page.items.length} of {page.total}
-            </span>
-            <button type="button" disabled={skip + ADMIN_PAGE_SIZE >= page.total} onClick={() => setSkip(skip + ADMIN_PAGE_SIZE)}>
+            <span>Page {trail.length + 1}</span>
+            <button
+              type="button"
+              disabled={page.next === null}
+              onClick={() => {
+                setTrail([...trail, cursor]);
+                setCursor(page.next);
+              }}
+            >
               Next
             </button>
           </nav>

@@ -9,7 +9,6 @@ export const api = createClient<paths>({ fetch: (request) => tokens.fetch(reques
 export type User = components["schemas"]["UserRead"];
 export type Task = components["schemas"]["TaskRead"];
 export type Session = components["schemas"]["SessionRead"];
-export type UserPage = components["schemas"]["UserPage"];
 
 /** The login form is OAuth2's: form-encoded (openapi-fetch encodes it for this header). */
 export const formBody = { headers: { "Content-Type": "application/x-www-form-urlencoded" } };

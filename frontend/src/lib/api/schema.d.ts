@@ -13,7 +13,13 @@ export interface paths {
         };
         /**
          * Users:List
-         * @description Superusers: every account, oldest first, optionally only those whose email contains `q`.
+         * @description Superusers: every account, oldest first; with `q`, those whose address starts with it,
+         *     in address order. `limit` at a time, the next page in `Link` (RFC 8288).
+         *
+         *     Each page is one range scan of an index whatever its depth: `_id` (creation order), or
+         *     the unique email index for a prefix, as the range [prefix, prefix + U+FFFF) under that
+         *     index's collation (a pattern cannot run on a collated index; U+FFFF sorts after every
+         *     character in the Unicode root collation, CLDR, which is there for such bounds).
          */
         get: operations["users_list_users_get"];
         put?: never;
@@ -1770,13 +1776,6 @@ export interface components {
             /** Password */
             password: string;
         };
-        /** UserPage */
-        UserPage: {
-            /** Items */
-            items: components["schemas"]["UserRead"][];
-            /** Total */
-            total: number;
-        };
         /** UserRead */
         UserRead: {
             id: components["schemas"]["PydanticObjectId"];
@@ -1900,9 +1899,10 @@ export interface operations {
     users_list_users_get: {
         parameters: {
             query?: {
-                /** @description part of the email address */
+                /** @description the start of the email address, or all of it */
                 q?: string;
-                skip?: number;
+                /** @description from the `Link` header of the previous page */
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -1914,10 +1914,12 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 `<...>; rel="next"`: the URL of the next page, when there is one */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserPage"];
+                    "application/json": components["schemas"]["UserRead"][];
                 };
             };
             /** @description Not signed in: no token, or one that is invalid, expired or revoked. */
