@@ -67,7 +67,10 @@ def get_session_router(module: "SessionsModule") -> APIRouter:
     async def refresh(
         request: Request, refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None
     ) -> JSONResponse:
-        """Exchange the refresh cookie for a new access token and a new refresh token."""
+        """Exchange the refresh cookie for a new access token and a new refresh token.
+
+        Safe to retry: after a 503 (the database failing over mid-rotation) or a lost answer, send
+        the same cookie again after `Retry-After`; the answer sets a refresh cookie that works."""
         module.origins.require(request)
         ip = client_ip(request)
         await limiter.hit("refresh:ip", ip, settings.rate_limit_refresh_ip)

@@ -3,9 +3,11 @@
 Every login starts a session (stored in `sessions`) and hands out a refresh token. Refresh
 tokens are random, stored only as SHA-256 hashes (`refresh_tokens`), and single-use: each
 refresh claims the presented token atomically and issues its successor, so two workers racing
-on one token produce exactly one rotation. Presenting a token that was already used revokes the
-whole session (reuse detection), except the immediately previous token within a few seconds,
-which is a second tab racing the first and gets an access token without a new refresh token.
+on one token produce exactly one rotation. A rotation that fails half-way (a failover) leaves
+the old token able to finish it, so a retry gets a working cookie (`refresh`). Presenting a token
+whose successor was handed out revokes the whole session (reuse detection), except the
+immediately previous token, its successor unused, within the grace window: a second tab racing
+the first, or a retry whose answer was lost, which gets that same successor again.
 
 Revocation is immediate and cheap to check: the user document lists the ids of its live sessions
 (`session_ids`), access tokens carry their session id (`sid`), and the one read that loads the
