@@ -108,27 +108,40 @@ class Sessions:
         return await self._rotate(token, successor, now, user_agent, ip)
 
     async def _rotate(
-        self, token: RefreshToken, successor: str | None, now: datetime, user_agent: str, ip: str
+        self,
+        token: RefreshToken,
+        successor: str | None,
+        now: datetime,
+        user_agent: str,
+        ip: str,
+        *,
+        store: bool = True,
     ) -> Refreshed:
-        """Finish the rotation of the claimed `token`: the session, its user, then the successor."""
-        session = await _sessions().find_one_and_update(
-            {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}},
-            {
-                "$set": {
-                    "last_used_at": now,
-                    "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
-                    "ip": ip,
-                    # A token expires with its session's absolute deadline.
-                    "expires_at": min(now + self.idle, token.expires_at),
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
+        """Finish the rotation of the claimed `token`: the session, its user, then the successor.
+        Without `store`, the rotation is known to be complete (its successor stored, the session
+        moved on): the session is only read, and the same successor answered again."""
+        live_session = {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}}
+        if not store:
+            session = await _sessions().find_one(live_session)
+        else:
+            session = await _sessions().find_one_and_update(
+                live_session,
+                {
+                    "$set": {
+                        "last_used_at": now,
+                        "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                        "ip": ip,
+                        # A token expires with its session's absolute deadline.
+                        "expires_at": min(now + self.idle, token.expires_at),
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
         if session is None:
             raise RefreshRefused("SESSION_ENDED")
         live = Session.model_validate(session)
         user = await self._live_user(live)
-        if successor is not None:
+        if successor is not None and store:
             # DuplicateKeyError: another request with the same old token stored this successor first.
             with suppress(DuplicateKeyError):
                 await self._issue(live, successor)
@@ -155,7 +168,7 @@ class Sessions:
         if never_stored or racing:
             # Without a sealed successor (a token claimed before they were sealed), a racing tab
             # gets an access token only: its cookie was already replaced by the first answer.
-            return await self._rotate(current, successor, now, user_agent, ip)
+            return await self._rotate(current, successor, now, user_agent, ip, store=stored is None)
         session = await Session.get(token.session_id)
         if session is None or session.revoked_at or session.expires_at <= now:
             raise RefreshRefused("SESSION_ENDED")
