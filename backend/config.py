@@ -146,7 +146,7 @@ class Settings(BaseSettings):
 
     session_idle_timeout_seconds: int = Field(14 * 86400, ge=60)
     session_absolute_lifetime_seconds: int = Field(30 * 86400, ge=60)
-    refresh_grace_seconds: int = Field(5, ge=0, le=60)
+    refresh_grace_seconds: int = Field(30, ge=0, le=60)
     # One-time sign-in links mailed on request (apps/auth/methods/sign_in_links/).
     sign_in_links_enabled: bool = True
     sign_in_link_lifetime_seconds: int = Field(900, ge=60, le=86400)

@@ -37,7 +37,8 @@ class RefreshToken(Document):
     user_id: PydanticObjectId
     expires_at: datetime
     used_at: datetime | None = None
-    replaced_by: str | None = None
+    replaced_by: str | None = None  # the successor's hash, set by the claim
+    successor_sealed: str | None = None  # the successor encrypted under this token (core/crypto.seal)
 
     class Settings:
         name = "refresh_tokens"

@@ -67,16 +67,21 @@ def get_session_router(module: "SessionsModule") -> APIRouter:
     async def refresh(
         request: Request, refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None
     ) -> JSONResponse:
-        """Exchange the refresh cookie for a new access token and a new refresh token."""
+        """Exchange the refresh cookie for a new access token and a new refresh token.
+
+        Safe to retry: after a 503 (the database failing over mid-rotation) or a lost answer, send
+        the same cookie again after `Retry-After`; the answer sets a refresh cookie that works."""
         module.origins.require(request)
         ip = client_ip(request)
         await limiter.hit("refresh:ip", ip, settings.rate_limit_refresh_ip)
         token = await sessions.find_token(refresh_token) if refresh_token else None
-        if token is None:
+        if token is None or refresh_token is None:
             return refused("REFRESH_TOKEN_INVALID")
         await limiter.hit("refresh:account", str(token.user_id), settings.rate_limit_refresh_account)
         try:
-            refreshed = await sessions.refresh(token, request.headers.get("user-agent", ""), ip, request)
+            refreshed = await sessions.refresh(
+                refresh_token, token, request.headers.get("user-agent", ""), ip, request
+            )
         except RefreshRefused as exc:
             return refused(exc.code)
         return session_response(refreshed.user, refreshed.session, refreshed.refresh_token)

@@ -3,15 +3,18 @@
 Every login starts a session (stored in `sessions`) and hands out a refresh token. Refresh
 tokens are random, stored only as SHA-256 hashes (`refresh_tokens`), and single-use: each
 refresh claims the presented token atomically and issues its successor, so two workers racing
-on one token produce exactly one rotation. Presenting a token that was already used revokes the
-whole session (reuse detection), except the immediately previous token within a few seconds,
-which is a second tab racing the first and gets an access token without a new refresh token.
+on one token produce exactly one rotation. A rotation that fails half-way (a failover) leaves
+the old token able to finish it, so a retry gets a working cookie (`refresh`). Presenting a token
+whose successor was handed out revokes the whole session (reuse detection), except the
+immediately previous token, its successor unused, within the grace window: a second tab racing
+the first, or a retry whose answer was lost, which gets that same successor again.
 
 Revocation is immediate and cheap to check: the user document lists the ids of its live sessions
 (`session_ids`), access tokens carry their session id (`sid`), and the one read that loads the
 user for a request also tells whether the session is still live.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,13 +23,14 @@ from beanie import PydanticObjectId
 from fastapi import Request
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.activity.log import EventType, security_log
 from backend.apps.auth.sessions.models import RefreshToken, Session
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
-from backend.core.crypto import new_secret, token_hash
+from backend.core.crypto import new_secret, seal, token_hash, unseal
 
 MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
 USER_AGENT_MAX_LENGTH = 256
@@ -44,7 +48,7 @@ class RefreshRefused(Exception):
 class Refreshed:
     session: Session
     user: User
-    refresh_token: str | None  # None for the grace answer: the racing tab's cookie is already new
+    refresh_token: str | None  # None only for a racing tab on a token claimed before successors were sealed
 
 
 class Sessions:
@@ -77,57 +81,105 @@ class Sessions:
         return await RefreshToken.get(token_hash(presented))
 
     async def refresh(
-        self, token: RefreshToken, user_agent: str, ip: str, request: Request | None = None
+        self, presented: str, token: RefreshToken, user_agent: str, ip: str, request: Request | None = None
     ) -> Refreshed:
-        """Exchange a refresh token (found with `find_token`) for a session's next tokens.
-        `request`, when given, is where a reuse is logged from."""
+        """Exchange the refresh token `presented` (its document found with `find_token`) for a
+        session's next tokens. `request`, when given, is where a reuse is logged from.
+
+        The claim is the one atomic step: it marks the old token used and records its successor
+        (the hash, and the successor sealed under the old token). The successor is stored last,
+        so until it is, the old token can finish the rotation it started, however late; once it is,
+        the old token gets that same successor again within the grace window (a racing tab, an
+        answer lost on the way) and is a reuse after it, or as soon as the successor was used."""
         now = utcnow()
         successor = new_secret()
         claimed = await _tokens().find_one_and_update(
             {"_id": token.id, "used_at": None},
-            {"$set": {"used_at": now, "replaced_by": token_hash(successor)}},
-        )
-        if claimed is None:
-            return await self._replayed(token, now, request)
-        session = await _sessions().find_one_and_update(
-            {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}},
             {
                 "$set": {
-                    "last_used_at": now,
-                    "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
-                    "ip": ip,
-                    # A token expires with its session's absolute deadline.
-                    "expires_at": min(now + self.idle, token.expires_at),
+                    "used_at": now,
+                    "replaced_by": token_hash(successor),
+                    "successor_sealed": seal(successor, presented),
                 }
             },
-            return_document=ReturnDocument.AFTER,
         )
+        if claimed is None:
+            return await self._replayed(presented, token, now, user_agent, ip, request)
+        return await self._rotate(token, successor, now, user_agent, ip)
+
+    async def _rotate(
+        self,
+        token: RefreshToken,
+        successor: str | None,
+        now: datetime,
+        user_agent: str,
+        ip: str,
+        *,
+        store: bool = True,
+    ) -> Refreshed:
+        """Finish the rotation of the claimed `token`: the session, its user, then the successor.
+        Without `store`, the rotation is known to be complete (its successor stored, the session
+        moved on): the session is only read, and the same successor answered again."""
+        live_session = {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}}
+        if not store:
+            session = await _sessions().find_one(live_session)
+        else:
+            session = await _sessions().find_one_and_update(
+                live_session,
+                {
+                    "$set": {
+                        "last_used_at": now,
+                        "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                        "ip": ip,
+                        # A token expires with its session's absolute deadline.
+                        "expires_at": min(now + self.idle, token.expires_at),
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
         if session is None:
             raise RefreshRefused("SESSION_ENDED")
         live = Session.model_validate(session)
         user = await self._live_user(live)
-        await self._issue(live, successor)
+        if successor is not None and store:
+            # DuplicateKeyError: another request with the same old token stored this successor first.
+            with suppress(DuplicateKeyError):
+                await self._issue(live, successor)
         return Refreshed(live, user, successor)
 
-    async def _replayed(self, token: RefreshToken, now: datetime, request: Request | None) -> Refreshed:
-        current = await RefreshToken.get(token.id)
+    async def _replayed(
+        self,
+        presented: str,
+        token: RefreshToken,
+        now: datetime,
+        user_agent: str,
+        ip: str,
+        request: Request | None,
+    ) -> Refreshed:
+        current = token if token.used_at else await RefreshToken.get(token.id)
+        if current is None or current.used_at is None or current.replaced_by is None:
+            raise RefreshRefused("SESSION_ENDED")
+        successor = unseal(current.successor_sealed, presented) if current.successor_sealed else None
+        if successor is not None and token_hash(successor) != current.replaced_by:
+            successor = None
+        stored = await RefreshToken.get(current.replaced_by)
+        never_stored = stored is None and successor is not None
+        racing = now - current.used_at <= self.grace and (stored is None or stored.used_at is None)
+        if never_stored or racing:
+            # Without a sealed successor (a token claimed before they were sealed), a racing tab
+            # gets an access token only: its cookie was already replaced by the first answer.
+            return await self._rotate(current, successor, now, user_agent, ip, store=stored is None)
         session = await Session.get(token.session_id)
-        if current is None or current.used_at is None or session is None:
+        if session is None or session.revoked_at or session.expires_at <= now:
             raise RefreshRefused("SESSION_ENDED")
-        if session.revoked_at or session.expires_at <= now:
-            raise RefreshRefused("SESSION_ENDED")
-        successor = await RefreshToken.get(current.replaced_by) if current.replaced_by else None
-        racing_tab = now - current.used_at <= self.grace and (successor is None or successor.used_at is None)
-        if not racing_tab:
-            await self.end(
-                session.user_id,
-                session.id,
-                "refresh token reuse",
-                event="refresh_token_reused",
-                request=request,
-            )
-            raise RefreshRefused("REFRESH_TOKEN_REUSED")
-        return Refreshed(session, await self._live_user(session), None)
+        await self.end(
+            session.user_id,
+            session.id,
+            "refresh token reuse",
+            event="refresh_token_reused",
+            request=request,
+        )
+        raise RefreshRefused("REFRESH_TOKEN_REUSED")
 
     async def _live_user(self, session: Session) -> User:
         user = await User.get(session.user_id)

@@ -130,8 +130,9 @@ async def test_second_tab_racing_inside_the_grace_window_is_not_logged_out(serve
     second = await refresh_with(server, shared)  # the other tab, same cookie, a moment later
 
     assert first.status_code == second.status_code == 200
-    assert "FARM_refresh" in first.headers.get("set-cookie", "")
-    assert "FARM_refresh" not in second.headers.get("set-cookie", "")  # its cookie is already new
+    # One rotation: the second tab gets the same successor (the server cannot tell it from a retry
+    # whose first answer was lost, and the browser's jar holds that successor either way).
+    assert refresh_token_in(second) == refresh_token_in(first) != shared
     assert (
         await server.client().get("/users/me", headers=bearer(second.json()["access_token"]))
     ).status_code == 200
@@ -161,8 +162,7 @@ async def test_concurrent_refreshes_on_two_workers_rotate_once(make_server) -> N
         )
 
         assert [r.status_code for r in responses] == [200] * 10
-        rotations = [r for r in responses if "FARM_refresh" in r.headers.get("set-cookie", "")]
-        assert len(rotations) == 1
+        assert len({refresh_token_in(r) for r in responses}) == 1  # one successor, handed to all
         assert await RefreshToken.find_all().count() == 2  # the original and its one successor
 
 

@@ -30,6 +30,7 @@ const TEXT = {
     "other-tab": "You logged out in another tab.",
     logout: "You are logged out.",
     deleted: "Your account was deleted, with everything in it. Thank you for having used FARM Auth.",
+    unavailable: "The server could not be reached to keep you signed in. Reload the page in a moment, or sign in again.",
   } satisfies Record<SignOutReason, string>,
 };
 

@@ -241,6 +241,9 @@ export interface paths {
         /**
          * Auth:Jwt.Refresh
          * @description Exchange the refresh cookie for a new access token and a new refresh token.
+         *
+         *     Safe to retry: after a 503 (the database failing over mid-rotation) or a lost answer, send
+         *     the same cookie again after `Retry-After`; the answer sets a refresh cookie that works.
          */
         post: operations["auth_jwt_refresh_auth_jwt_refresh_post"];
         delete?: never;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { TokenManager, refreshMargin, tokenClaims } from "./tokenManager";
+import { TokenManager, refreshMargin, retryDelay, tokenClaims } from "./tokenManager";
 import type { TokenManagerOptions } from "./tokenManager";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -477,6 +477,151 @@ describe("one browser, one account: tabs tell each other who signed in", () => {
 
     expect(server.refreshCount()).toBe(2);
     expect(tokens.getState()).toMatchObject({ userId: BOB, switchedFrom: ALICE });
+  });
+});
+
+/** A refresh the server cannot answer now: a 503 (failover) or a 429, with `Retry-After` if given. */
+function busy(status: 503 | 429, retryAfter?: string): Response {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (retryAfter !== undefined) headers["Retry-After"] = retryAfter;
+  return new Response(JSON.stringify({ detail: "The database is unavailable; try again shortly." }), { status, headers });
+}
+
+describe("a refresh the server cannot answer now (503, 429)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Signed in, the token's refresh due at 840 s; the statuses it goes through from then on. */
+  function signedIn(server: ReturnType<typeof fakeServer>) {
+    const tokens = manager(server);
+    tokens.signIn(accessToken(T0, 900));
+    const states: string[] = [];
+    tokens.subscribe((state) => states.push(state.status));
+    return { tokens, states };
+  }
+
+  for (const status of [503, 429] as const) {
+    it(`waits out a ${status}'s Retry-After and tries again, signed in all along`, async () => {
+      const server = fakeServer();
+      const { states } = signedIn(server);
+      server.refreshes.push(() => busy(status, "3"));
+      server.refreshes.push(() => json(200, { access_token: accessToken(Date.now(), 900) }));
+
+      await vi.advanceTimersByTimeAsync(840_000);
+      expect(server.refreshCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(2_999);
+      expect(server.refreshCount()).toBe(1); // not before Retry-After
+      await vi.advanceTimersByTimeAsync(1);
+
+      expect(server.refreshCount()).toBe(2);
+      expect(states).toEqual(["signed-in"]); // the new token, and no sign-out on the way
+    });
+  }
+
+  it("restores a session on page load through a 503, showing nothing signed out meanwhile", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    const states: string[] = [];
+    tokens.subscribe((state) => states.push(state.status));
+    server.refreshes.push(() => busy(503, "5"));
+    server.refreshes.push(() => json(200, { access_token: accessToken(Date.now()) }));
+
+    const restored = tokens.restore();
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect(await restored).toBe(true);
+    expect(states).toEqual(["signed-in"]);
+  });
+
+  it("bounds Retry-After to 1–30 s and waits 5 s when it is absent or unreadable", () => {
+    const after = (value?: string) => retryDelay(busy(503, value));
+    expect(after("2")).toBe(2_000);
+    expect(after("0")).toBe(1_000);
+    expect(after("3600")).toBe(30_000);
+    expect(after(undefined)).toBe(5_000);
+    for (const malformed of ["soon", "-1", "1.5", "", "Wed, 21 Oct 2026 07:28:00 GMT", "9".repeat(400)]) {
+      expect(after(malformed)).toBe(5_000);
+    }
+    expect(retryDelay(null)).toBe(5_000); // a network error
+  });
+
+  it("waits the default 5 s after a malformed Retry-After", async () => {
+    const server = fakeServer();
+    const { states } = signedIn(server);
+    server.refreshes.push(() => busy(503, "in a moment"));
+    server.refreshes.push(() => json(200, { access_token: accessToken(Date.now(), 900) }));
+
+    await vi.advanceTimersByTimeAsync(840_000 + 4_999);
+    expect(server.refreshCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.refreshCount()).toBe(2);
+    expect(states).toEqual(["signed-in"]);
+  });
+
+  it("gives every caller the one refresh, retries included", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    server.refreshes.push(() => busy(503, "1"), () => busy(429, "1"));
+    server.refreshes.push(() => json(200, { access_token: accessToken(Date.now()) }));
+
+    const callers = [tokens.restore(), tokens.refresh()];
+    await vi.advanceTimersByTimeAsync(500);
+    callers.push(tokens.refresh()); // joins while the first waits
+    await vi.advanceTimersByTimeAsync(2_000);
+
+    expect(await Promise.all(callers)).toEqual([true, true, true]);
+    expect(server.refreshCount()).toBe(3);
+  });
+
+  it("gives up after 3 retries: keeps a token still valid and tries again later", async () => {
+    const server = fakeServer();
+    const { tokens, states } = signedIn(server);
+    for (let i = 0; i < 4; i += 1) server.refreshes.push(() => busy(503, "10"));
+
+    await vi.advanceTimersByTimeAsync(840_000 + 30_000);
+    expect(server.refreshCount()).toBe(4);
+    expect(tokens.getState().status).toBe("signed-in");
+    expect(states).toEqual([]);
+
+    server.refreshes.push(() => json(200, { access_token: accessToken(Date.now(), 900) }));
+    await vi.advanceTimersByTimeAsync(10_000); // the next round, once the last Retry-After is over
+    expect(server.refreshCount()).toBe(5);
+    expect(states).toEqual(["signed-in"]);
+  });
+
+  it("gives up after 3 retries without a valid token: signed out, saying the server could not be reached", async () => {
+    const server = fakeServer();
+    const tokens = manager(server);
+    server.refreshes.push(() => busy(503), () => Promise.reject(new TypeError("offline")), () => busy(429, "1"));
+    server.refreshes.push(() => busy(503, "2"));
+
+    const restored = tokens.restore();
+    await vi.advanceTimersByTimeAsync(5_000 + 5_000 + 1_000 - 1);
+    expect(tokens.getState().status).toBe("unknown"); // still trying
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(await restored).toBe(false);
+    expect(server.refreshCount()).toBe(4);
+    expect(tokens.getState()).toEqual({ status: "signed-out", reason: "unavailable" });
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(server.refreshCount()).toBe(4); // and stops asking
+  });
+
+  it("stops trying when the tab is signed out while it waits", async () => {
+    const server = fakeServer();
+    const { tokens } = signedIn(server);
+    server.refreshes.push(() => busy(503, "5"));
+
+    await vi.advanceTimersByTimeAsync(840_000);
+    tokens.signOut("other-tab", false);
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(server.refreshCount()).toBe(1);
+    expect(tokens.getState()).toEqual({ status: "signed-out", reason: "other-tab" });
   });
 });
 

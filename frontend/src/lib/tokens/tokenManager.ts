@@ -8,6 +8,13 @@
  * - A refresh is scheduled shortly before the token expires; only one refresh is ever in
  *   flight, and every caller that needs one shares it.
  * - `fetch()` adds the Bearer token; a 401 triggers one refresh and one retry, then sign-out.
+ * - A refresh the server could not answer now (503, 429, or no answer at all) is tried again,
+ *   inside the one refresh every caller shares: after `Retry-After` seconds (1–30 s; 5 s when
+ *   absent or unreadable, and after a network error), at most 3 more times. Then, with a token
+ *   still valid, this tab stays signed in and tries again in a while; without one, it is signed
+ *   out, saying the server could not be reached (the refresh cookie is kept: a reload later
+ *   brings the session back). A 503 never ends a session: the server keeps the old refresh
+ *   token usable until a rotation completes.
  * - Signing out in one tab signs out every tab, signing in signs in every tab (BroadcastChannel).
  * - One browser, one account: the refresh cookie is shared by every tab, so a refresh may bring
  *   a token of someone else (another tab logged out and signed in as B). The state says so
@@ -19,7 +26,8 @@ export type SignOutReason =
   | "other-tab" // another tab of this browser logged out
   | "ended" // the server ended the session: from another device, password change, reuse...
   | "expired" // the session ran out (idle or absolute deadline), or was never there
-  | "deleted"; // the account was deleted (in this tab or another of this browser)
+  | "deleted" // the account was deleted (in this tab or another of this browser)
+  | "unavailable"; // no token left and the server could not answer a refresh (busy, down, offline)
 
 export type AuthState =
   | { status: "unknown" } // restoring: show neither the app nor the login screen yet
@@ -62,7 +70,23 @@ export interface TokenManagerOptions {
 }
 
 const SESSION_ENDED_CODES = new Set(["SESSION_ENDED", "REFRESH_TOKEN_REUSED"]);
-const RETRY_AFTER_NETWORK_ERROR_MS = 5_000;
+/** A refresh that the server could not answer now (busy, failing over, over a rate limit). */
+const TRANSIENT_STATUSES = new Set([429, 503]);
+const TRANSIENT_RETRIES = 3;
+const RETRY_DEFAULT_MS = 5_000; // after a network error, or a Retry-After absent or unreadable
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/** How long to wait before trying a refresh again: its `Retry-After` seconds, within bounds. */
+export function retryDelay(response: Response | null): number {
+  const header = response?.headers.get("Retry-After")?.trim() ?? "";
+  if (!/^\d{1,6}$/.test(header)) {
+    return RETRY_DEFAULT_MS;
+  }
+  return Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, Number(header) * 1000));
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A 401 MFA_REQUIRED is a sign-in's answer (its first factor was right), not an expired token:
@@ -103,6 +127,8 @@ export class TokenManager {
   private readonly now: () => number;
   private readonly channel: Channel | null;
   private readonly mayHaveSession: () => boolean;
+  /** Counts sign-ins and sign-outs, so a refresh waiting to try again knows it was overtaken. */
+  private changes = 0;
   /** Whose data this tab shows, or showed before it was signed out; null until anyone signed in. */
   private shownUser: string | null = null;
 
@@ -199,6 +225,7 @@ export class TokenManager {
 
   /** Forget the session; with `broadcast`, other tabs forget it too. */
   signOut(reason: SignOutReason, broadcast: boolean): void {
+    this.changes += 1;
     this.clearTimer();
     this.setState({ status: "signed-out", reason });
     if (broadcast) {
@@ -214,18 +241,24 @@ export class TokenManager {
 
   private async doRefresh(): Promise<boolean> {
     const hadSession = this.state.status === "signed-in";
-    let response: Response;
-    try {
-      response = await this.fetchImpl(new Request(this.refreshUrl, { method: "POST", credentials: "same-origin" }));
-    } catch {
-      // Network trouble: keep a token that is still valid and try again soon; otherwise the
-      // user is signed out (there is no way to tell the server anything).
-      if (this.state.status === "signed-in" && this.state.expiresAt > this.now()) {
-        this.scheduleIn(RETRY_AFTER_NETWORK_ERROR_MS);
-      } else {
-        this.signOut("expired", false);
+    const changes = this.changes;
+    let response: Response | null = null;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        response = await this.fetchImpl(new Request(this.refreshUrl, { method: "POST", credentials: "same-origin" }));
+      } catch {
+        response = null; // network trouble: no answer at all
       }
-      return false;
+      if (response !== null && !TRANSIENT_STATUSES.has(response.status)) {
+        break;
+      }
+      if (attempt === TRANSIENT_RETRIES) {
+        return this.giveUp(retryDelay(response));
+      }
+      await wait(retryDelay(response));
+      if (this.changes !== changes) {
+        return this.state.status === "signed-in"; // signed in or out meanwhile: that stands
+      }
     }
     if (response.ok) {
       const body = (await response.json()) as { access_token: string };
@@ -244,6 +277,19 @@ export class TokenManager {
   }
 
   /**
+   * The server could not answer a refresh, however often asked: keep a token that is still valid
+   * and try again later (the session is not lost); without one, this tab cannot go on.
+   */
+  private giveUp(delayMs: number): boolean {
+    if (this.state.status === "signed-in" && this.state.expiresAt > this.now()) {
+      this.scheduleIn(delayMs);
+    } else {
+      this.signOut("unavailable", false);
+    }
+    return false;
+  }
+
+  /**
    * Make `accessToken` the current one and schedule its refresh. A token from the shared cookie
    * may be someone else's than the user on screen; one this tab signed in for never is.
    */
@@ -252,6 +298,7 @@ export class TokenManager {
     const switchedFrom = source === "cookie" ? this.switchedFrom(sub) : null;
     const expiresAt = exp * 1000;
     this.shownUser = sub;
+    this.changes += 1;
     this.setState({ status: "signed-in", token: accessToken, expiresAt, userId: sub, switchedFrom });
     this.schedule(expiresAt, exp - iat);
     return sub;
