@@ -163,6 +163,9 @@ class Sessions:
         if successor is not None and token_hash(successor) != current.replaced_by:
             successor = None
         stored = await RefreshToken.get(current.replaced_by)
+        # "Never stored" relies on a used successor outliving its predecessor: every token of a
+        # session expires at the session's absolute deadline, together. Whatever deletes used
+        # tokens earlier must keep that (or a deleted successor would read as never stored).
         never_stored = stored is None and successor is not None
         racing = now - current.used_at <= self.grace and (stored is None or stored.used_at is None)
         if never_stored or racing:
