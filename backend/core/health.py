@@ -25,7 +25,7 @@ class Health(BaseModel):
 
 
 class Readiness(Health):
-    warnings: list[str] | None = Field(None, description="what to fix; absent when nothing")
+    warnings: list[str] = Field(default_factory=list, description="what to fix; absent when nothing")
 
 
 def get_health_router(
@@ -35,9 +35,9 @@ def get_health_router(
 
     async def readiness() -> Readiness:
         await ping_database()
-        return Readiness(status="ok", warnings=warnings() or None)
+        return Readiness(status="ok", warnings=warnings())
 
-    @router.get("", response_model=Readiness, response_model_exclude_none=True)
+    @router.get("", response_model=Readiness, response_model_exclude_defaults=True)
     async def health() -> Readiness:
         """The database answers (kept from the first version; the same as /health/ready)."""
         return await readiness()
@@ -47,7 +47,7 @@ def get_health_router(
         """The process is up and serving; touches nothing else. Use it for liveness."""
         return Health(status="ok")
 
-    @router.get("/ready", response_model=Readiness, response_model_exclude_none=True)
+    @router.get("/ready", response_model=Readiness, response_model_exclude_defaults=True)
     async def ready() -> Readiness:
         """The database answers a ping; 503 while it does not. Use it for readiness. `warnings`
         name what to fix that does not stop this instance from serving."""
