@@ -35,7 +35,7 @@ READINESS_WARNING = (
     "TRUSTED_PROXIES to set."
 )
 
-_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # a parameter's name: an RFC 9110 token
 # One parameter of a Forwarded element, then what ends it: `;` (next parameter), `,` (next
 # element) or the end of the line. A quoted value here never holds a comma (no address, scheme
 # or host does), so no scan passes the next comma: reading a header costs its length, whatever
@@ -123,8 +123,9 @@ class ForwardedHeadersMiddleware:
                 forwarded_proto = value.decode("latin-1").strip()
         peer = scope["client"][0] if scope.get("client") else None
         if peer is None or peer not in self.trusted:
-            if (forwarded or forwarded_for) and peer is not None and _ip(peer) is not None:
-                self.notice.untrusted_peer(str(_ip(peer)))
+            # Named only when it is an address: that is what TRUSTED_PROXIES can be told.
+            if (forwarded or forwarded_for) and peer is not None and (address := _ip(peer)) is not None:
+                self.notice.untrusted_peer(str(address))
             return
         if forwarded:
             elements = _forwarded_elements(forwarded)

@@ -93,6 +93,8 @@ async def test_a_hop_that_names_no_address_stops_at_the_last_trusted_one() -> No
     # Never past it: what lies further left is not vouched for.
     assert await client_of([("Forwarded", "for=203.0.113.5, for=unknown, for=10.0.0.7")]) == "10.0.0.7"
     assert await client_of([("X-Forwarded-For", "203.0.113.5, garbage, 10.0.0.7")]) == "10.0.0.7"
+    # A parameter twice in one element: which one is true? Neither.
+    assert await client_of([("Forwarded", "for=203.0.113.5;for=198.51.100.1, for=10.0.0.7")]) == "10.0.0.7"
     # Nothing vouched for but the peer: the peer.
     assert await client_of([("Forwarded", "for=_hidden")]) == PROXY
     assert await client_of([("X-Forwarded-For", "unknown")]) == PROXY
