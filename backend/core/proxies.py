@@ -66,9 +66,7 @@ class TrustedProxies:
         address = host if not isinstance(host, str) else _ip(host)
         if address is None:
             return host in self.literals
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped  # a dual-stack socket's view of an IPv4 peer
-        return any(address in network for network in self.networks)
+        return any(address in network or _unmapped(address) in network for network in self.networks)
 
 
 @dataclass
@@ -125,7 +123,7 @@ class ForwardedHeadersMiddleware:
         if peer is None or peer not in self.trusted:
             # Named only when it is an address: that is what TRUSTED_PROXIES can be told.
             if (forwarded or forwarded_for) and peer is not None and (address := _ip(peer)) is not None:
-                self.notice.untrusted_peer(str(address))
+                self.notice.untrusted_peer(str(_unmapped(address)))
             return
         if forwarded:
             elements = _forwarded_elements(forwarded)
@@ -207,6 +205,11 @@ def _hop(value: str | None) -> Hop:
     if not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):
         return None
     return address, int(port)
+
+
+def _unmapped(address: Address) -> Address:
+    """`::ffff:10.0.0.2`, a dual-stack socket's view of an IPv4 peer, as `10.0.0.2`."""
+    return (address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None) or address
 
 
 def _ip(text: str) -> Address | None:

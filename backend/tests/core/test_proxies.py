@@ -132,6 +132,7 @@ async def test_trusted_proxies_take_addresses_networks_and_a_star() -> None:
     assert await client_of(xff, trusted=["10.0.0.0/8", "192.0.2.0/24"]) == "198.51.100.1"
     assert await client_of(xff, trusted=["2001:db8::/32"], peer="2001:db8::9") == "192.0.2.1"
     assert await client_of(xff, trusted=["10.0.0.2"], peer="::ffff:10.0.0.2") == "192.0.2.1"
+    assert await client_of(xff, trusted=["::ffff:10.0.0.0/104"], peer="::ffff:10.0.0.2") == "192.0.2.1"
     # `*` trusts every peer and hop, as uvicorn's middleware did: the left-most hop.
     assert await client_of(xff, trusted=["*"], peer="203.0.113.9") == "198.51.100.1"
 
@@ -260,11 +261,12 @@ async def test_a_trusted_proxy_or_no_header_raises_no_warning(make_server, caplo
         assert (await through(server).get("/health/ready")).json() == {"status": "ok"}
 
 
-async def test_development_says_it_once_at_info(make_server, caplog) -> None:
+@pytest.mark.parametrize("peer", [PROXY, f"::ffff:{PROXY}"])  # the second: a dual-stack socket's view
+async def test_development_says_it_once_at_info(make_server, caplog, peer: str) -> None:
     caplog.set_level(logging.INFO)
     async with make_server() as server:
         for _ in range(2):
-            await through(server).get("/health/live", headers={"X-Forwarded-For": "192.0.2.77"})
+            await through(server, peer).get("/health/live", headers={"X-Forwarded-For": "192.0.2.77"})
 
         [record] = proxy_records(caplog)
         assert record.levelno == logging.INFO and "TRUSTED_PROXIES=10.0.0.2" in record.getMessage()
