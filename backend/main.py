@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pymongo import AsyncMongoClient
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.apps.auth.activity.module import ActivityModule
 from backend.apps.auth.flows.module import FlowsModule
@@ -42,6 +41,7 @@ from backend.core.logs import configure_logging
 from backend.core.mail.dev_mailbox import DevMailboxModule
 from backend.core.modules import Module, documents_of
 from backend.core.openapi import document_errors
+from backend.core.proxies import ForwardedHeadersMiddleware
 from backend.core.ratelimit import RateLimitCounter
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.core.spa import add_frontend
@@ -77,7 +77,7 @@ def modules(kit: Kit) -> list[Module]:
         PasskeysMethod(kit, flows),
         TodoModule(kit, sessions.current_active_user),
         DevMailboxModule(kit.mailbox, kit.settings),
-        HealthModule(ping_database),
+        HealthModule(ping_database, kit.proxies.warnings),
     ]
 
 
@@ -164,6 +164,6 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(HeadAsGetMiddleware)
-    if settings.trusted_proxies:
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Always there: with no TRUSTED_PROXIES it believes no header, and says once who sent one.
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=kit.proxies.trusted, notice=kit.proxies)
     return app

@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> None:
             port=settings.port,
             workers=args.workers,
             reload=args.reload,
-            # The app trusts X-Forwarded-For only from TRUSTED_PROXIES (see main.py), not
-            # from whatever uvicorn trusts by default.
+            # The app trusts Forwarded and X-Forwarded-For only from TRUSTED_PROXIES
+            # (core/proxies.py), not from whatever uvicorn trusts by default.
             proxy_headers=False,
             log_level=settings.log_level,
             # SIGTERM / Ctrl-C: stop accepting, let requests in flight finish for this long, and

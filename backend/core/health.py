@@ -4,12 +4,17 @@
 - `GET /health/ready`: the database answers a ping: route traffic here only while it succeeds
   (503 with `Retry-After` while the database is unreachable).
 - `GET /health`: the original probe, the same as ready.
+
+Ready answers `{"status": "ok"}`, with `warnings` only when there is something the operator
+should fix that does not stop this instance from serving (so it stays 200: every instance would
+say the same, and taking them all out of rotation would help no one): today, forwarding headers
+from a peer not in TRUSTED_PROXIES (core/proxies.py).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from backend.core.modules import Module
 from backend.core.openapi import NO_DATABASE
@@ -19,36 +24,49 @@ class Health(BaseModel):
     status: str
 
 
-def get_health_router(ping_database: Callable[[], Awaitable[object]]) -> APIRouter:
+class Readiness(Health):
+    warnings: list[str] = Field(default_factory=list, description="what to fix; absent when nothing")
+
+
+def get_health_router(
+    ping_database: Callable[[], Awaitable[object]], warnings: Callable[[], list[str]]
+) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["meta"])
 
-    @router.get("", response_model=Health)
-    async def health() -> Health:
-        """The database answers (kept from the first version; the same as /health/ready)."""
+    async def readiness() -> Readiness:
         await ping_database()
-        return Health(status="ok")
+        return Readiness(status="ok", warnings=warnings())
+
+    @router.get("", response_model=Readiness, response_model_exclude_defaults=True)
+    async def health() -> Readiness:
+        """The database answers (kept from the first version; the same as /health/ready)."""
+        return await readiness()
 
     @router.get("/live", response_model=Health, openapi_extra=NO_DATABASE)
     async def live() -> Health:
         """The process is up and serving; touches nothing else. Use it for liveness."""
         return Health(status="ok")
 
-    @router.get("/ready", response_model=Health)
-    async def ready() -> Health:
-        """The database answers a ping; 503 while it does not. Use it for readiness."""
-        await ping_database()
-        return Health(status="ok")
+    @router.get("/ready", response_model=Readiness, response_model_exclude_defaults=True)
+    async def ready() -> Readiness:
+        """The database answers a ping; 503 while it does not. Use it for readiness. `warnings`
+        name what to fix that does not stop this instance from serving."""
+        return await readiness()
 
     return router
 
 
 class HealthModule(Module):
-    """The probes, as a module of the app (`ping_database` answers once the database does)."""
+    """The probes, as a module of the app (`ping_database` answers once the database does;
+    `warnings` is what readiness reports)."""
 
     name = "health"
 
-    def __init__(self, ping_database: Callable[[], Awaitable[object]]) -> None:
+    def __init__(
+        self, ping_database: Callable[[], Awaitable[object]], warnings: Callable[[], list[str]]
+    ) -> None:
         self.ping_database = ping_database
+        self.warnings = warnings
 
     def routers(self) -> Sequence[APIRouter]:
-        return [get_health_router(self.ping_database)]
+        return [get_health_router(self.ping_database, self.warnings)]

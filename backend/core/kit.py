@@ -7,6 +7,7 @@ from backend.core.hashing import HashingPool
 from backend.core.mail import build_postman
 from backend.core.mail.delivery import Postman
 from backend.core.mail.dev_mailbox import DevMailbox
+from backend.core.proxies import ProxyNotice, TrustedProxies
 from backend.core.ratelimit import RateLimiter
 
 
@@ -19,6 +20,7 @@ class Kit:
     mailbox: DevMailbox | None  # where mail goes without SMTP
     limiter: RateLimiter
     hashing: HashingPool
+    proxies: ProxyNotice  # who is trusted to say the client's address, and who was not
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Kit":
@@ -29,4 +31,7 @@ class Kit:
             mailbox=mailbox,
             limiter=RateLimiter(settings.rate_limit_enabled),
             hashing=HashingPool.from_settings(settings),
+            proxies=ProxyNotice(
+                TrustedProxies(settings.trusted_proxies), production=not settings.is_development
+            ),
         )

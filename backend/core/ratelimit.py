@@ -104,7 +104,8 @@ async def _increment(key: str, window_end: float) -> int:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (rewritten from X-Forwarded-For only behind a trusted proxy)."""
+    """The peer address (rewritten from Forwarded or X-Forwarded-For only behind a trusted proxy:
+    core/proxies.py)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1096,7 +1096,8 @@ export interface paths {
         };
         /**
          * Ready
-         * @description The database answers a ping; 503 while it does not. Use it for readiness.
+         * @description The database answers a ping; 503 while it does not. Use it for readiness. `warnings`
+         *     name what to fix that does not stop this instance from serving.
          */
         get: operations["ready_health_ready_get"];
         put?: never;
@@ -1612,6 +1613,16 @@ export interface components {
         };
         /** @example 5eb7cf5a86d9755df3a6c593 */
         PydanticObjectId: string;
+        /** Readiness */
+        Readiness: {
+            /** Status */
+            status: string;
+            /**
+             * Warnings
+             * @description what to fix; absent when nothing
+             */
+            warnings?: string[];
+        };
         /** RecoveryCodes */
         RecoveryCodes: {
             /**
@@ -6143,7 +6154,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
@@ -6194,7 +6205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description The database is unavailable, or (SERVER_BUSY) every place for hashing or checking passwords is taken; try again after `Retry-After` seconds. */
