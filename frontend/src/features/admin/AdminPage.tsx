@@ -10,6 +10,27 @@ import { useAuth } from "../../lib/session";
 import { AdminSecondFactors } from "./AdminSecondFactors";
 
 export const ADMIN_PAGE_SIZE = 20;
+
+const TEXT = {
+  title: "Users",
+  search: "Search by email",
+  searchButton: "Search",
+  loading: "Loading users…",
+  noMatch: (query: string) => `No user matches “${query}”.`,
+  pageOf: (page: number, query: string) =>
+    query ? `Page ${page} of the addresses starting with “${query}”` : `Page ${page}, oldest first`,
+  page: (page: number) => `Page ${page}`,
+  previous: "Previous",
+  next: "Next",
+  confirmDelete: (email: string) => `Delete ${email} and all their tasks? This cannot be undone.`,
+  deleted: (email: string) => `Deleted ${email}.`,
+  activeNow: (email: string, active: boolean) => `${email} is now ${active ? "active" : "inactive"}.`,
+  superuserNow: (email: string, superuser: boolean) => `${email} ${superuser ? "is now" : "is no longer"} a superuser.`,
+  activate: (active: boolean | undefined) => (active ? "Deactivate" : "Activate"),
+  superuser: (superuser: boolean | undefined) => (superuser ? "Remove superuser" : "Make superuser"),
+  delete: "Delete",
+  badges: { active: "active", inactive: "inactive", verified: "verified", unverified: "unverified", superuser: "superuser", you: "you" },
+};
 type Change = { is_active?: boolean; is_superuser?: boolean };
 /** A page of users and the cursor of the next one (null on the last page). */
 type UserPage = { items: User[]; next: string | null };
@@ -61,33 +82,33 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
   }
 
   async function destroy(user: User) {
-    if (!window.confirm(`Delete ${user.email} and all their tasks? This cannot be undone.`)) return;
+    if (!window.confirm(TEXT.confirmDelete(user.email))) return;
     if ((await remove.run(user.id)).ok) {
-      setNotice(`Deleted ${user.email}.`);
+      setNotice(TEXT.deleted(user.email));
       await reload();
     }
   }
 
   return (
     <section aria-labelledby="admin-title">
-      <h1 id="admin-title">Users</h1>
+      <h1 id="admin-title">{TEXT.title}</h1>
       <form className="inline-form" role="search" onSubmit={search}>
         <label htmlFor="user-search" className="visually-hidden">
-          Search by email
+          {TEXT.search}
         </label>
-        <input id="user-search" name="q" type="search" placeholder="Search by email" defaultValue={query} />
-        <button type="submit">Search</button>
+        <input id="user-search" name="q" type="search" placeholder={TEXT.search} defaultValue={query} />
+        <button type="submit">{TEXT.searchButton}</button>
       </form>
       <Alert kind="success">{notice}</Alert>
       <Alert kind="error">{list.error ?? patch.error ?? remove.error}</Alert>
       {!page ? (
-        list.error ? null : <Spinner label="Loading users…" />
+        list.error ? null : <Spinner label={TEXT.loading} />
       ) : page.items.length === 0 ? (
-        <p className="empty">No user matches “{query}”.</p>
+        <p className="empty">{TEXT.noMatch(query)}</p>
       ) : (
         <>
           <p className="meta" aria-live="polite">
-            {query ? `Page ${trail.length + 1} of the addresses starting with “${query}”` : `Page ${trail.length + 1}, oldest first`}
+            {TEXT.pageOf(trail.length + 1, query)}
           </p>
           <ul className="users" aria-label="Users">
             {page.items.map((user) => {
@@ -97,10 +118,10 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
                   <div>
                     <strong>{user.email}</strong>
                     <div className="badges">
-                      <span className={user.is_active ? "badge ok" : "badge warn"}>{user.is_active ? "active" : "inactive"}</span>
-                      <span className={user.is_verified ? "badge ok" : "badge"}>{user.is_verified ? "verified" : "unverified"}</span>
-                      {user.is_superuser && <span className="badge admin">superuser</span>}
-                      {self && <span className="badge">you</span>}
+                      <span className={user.is_active ? "badge ok" : "badge warn"}>{user.is_active ? TEXT.badges.active : TEXT.badges.inactive}</span>
+                      <span className={user.is_verified ? "badge ok" : "badge"}>{user.is_verified ? TEXT.badges.verified : TEXT.badges.unverified}</span>
+                      {user.is_superuser && <span className="badge admin">{TEXT.badges.superuser}</span>}
+                      {self && <span className="badge">{TEXT.badges.you}</span>}
                     </div>
                   </div>
                   <div className="actions">
@@ -108,10 +129,10 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
                       type="button"
                       disabled={self || patch.busy}
                       onClick={() =>
-                        void change(user, { is_active: !user.is_active }, `${user.email} is now ${user.is_active ? "inactive" : "active"}.`)
+                        void change(user, { is_active: !user.is_active }, TEXT.activeNow(user.email, !user.is_active))
                       }
                     >
-                      {user.is_active ? "Deactivate" : "Activate"}
+                      {TEXT.activate(user.is_active)}
                     </button>
                     <button
                       type="button"
@@ -120,14 +141,14 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
                         void change(
                           user,
                           { is_superuser: !user.is_superuser },
-                          `${user.email} ${user.is_superuser ? "is no longer" : "is now"} a superuser.`,
+                          TEXT.superuserNow(user.email, !user.is_superuser),
                         )
                       }
                     >
-                      {user.is_superuser ? "Remove superuser" : "Make superuser"}
+                      {TEXT.superuser(user.is_superuser)}
                     </button>
                     <button type="button" className="danger" disabled={self || remove.busy} onClick={() => void destroy(user)}>
-                      Delete
+                      {TEXT.delete}
                     </button>
                   </div>
                   <AdminSecondFactors user={user} onNotice={setNotice} />
@@ -145,9 +166,9 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
                 setTrail(trail.slice(0, -1));
               }}
             >
-              Previous
+              {TEXT.previous}
             </button>
-            <span>Page {trail.length + 1}</span>
+            <span>{TEXT.page(trail.length + 1)}</span>
             <button
               type="button"
               disabled={page.next === null}
@@ -156,7 +177,7 @@ export function AdminPage({ panels }: { panels?: (user: User) => ReactNode }) {
                 setCursor(page.next);
               }}
             >
-              Next
+              {TEXT.next}
             </button>
           </nav>
         </>
