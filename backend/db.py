@@ -3,10 +3,11 @@
 Replica-set semantics are decided here, in code, not left to whatever the connection string
 says (keyword options win over the URL's): every write waits for a majority of the replica set
 (`w="majority"`), so a failover cannot roll back a used one-time token, a claimed refresh token,
-a logout or a rate-limit count that was already acknowledged; every read goes to the primary
-with read concern "majority", so a revocation is seen by the very next request and nothing read
-can still be rolled back. On a standalone server (the embedded database, a local mongod) both
-are what it does anyway.
+a logout or a rate-limit count that was already acknowledged; every read goes to the primary, so
+a revocation is seen by the very next request (a secondary may lag). Read concern stays the
+server's default ("local"): what the app itself wrote and read back was acknowledged by a
+majority already. On a standalone server (the embedded database, a local mongod) all of this is
+what it does anyway.
 """
 
 from collections.abc import Sequence
@@ -31,7 +32,6 @@ def create_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
         connectTimeoutMS=timeout,
         w="majority",
         readPreference="primary",
-        readConcernLevel="majority",
         retryWrites=True,
         retryReads=True,
     )

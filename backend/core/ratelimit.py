@@ -83,23 +83,26 @@ def _seconds_until(window_end: float) -> int:
 
 
 async def _increment(key: str, window_end: float) -> int:
-    update: dict[str, Any] = {
-        "$inc": {"hits": 1},
-        "$setOnInsert": {"expires_at": datetime.fromtimestamp(window_end, UTC)},
-    }
+    """One more hit on `key`'s counter, and the count it makes, exactly, however many race.
+
+    The counter is `$inc`ed where it exists and inserted where it does not, never upserted: a
+    racing upsert is answered with no document by SecantusDB (though applied), and reading the
+    count afterwards gives a later one, refusing more than the limit says. An insert that loses
+    the race (duplicate key) becomes an increment of the winner's counter."""
     collection = RateLimitCounter.get_pymongo_collection()
-    for _ in range(2):
-        try:
-            counter = await collection.find_one_and_update(
-                {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:  # mongod: a concurrent first hit inserted it; retry as an update
-            continue
-        # SecantusDB answers a racing upsert with no document, though it applied the $inc:
-        # read the count rather than counting twice.
-        counter = counter or await collection.find_one({"_id": key})
+    for _ in range(3):
+        counter = await collection.find_one_and_update(
+            {"_id": key}, {"$inc": {"hits": 1}}, return_document=ReturnDocument.AFTER
+        )
         if counter is not None:
             return int(counter["hits"])
+        try:
+            await collection.insert_one(
+                {"_id": key, "hits": 1, "expires_at": datetime.fromtimestamp(window_end, UTC)}
+            )
+        except DuplicateKeyError:  # a concurrent first hit inserted it: count on it
+            continue
+        return 1
     raise RuntimeError("rate-limit counter could not be updated")
 
 

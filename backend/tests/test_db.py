@@ -29,7 +29,6 @@ async def test_writes_wait_for_a_majority_and_reads_go_to_the_primary(url: str) 
     try:
         assert client.write_concern.document["w"] == "majority"
         assert client.read_preference == ReadPreference.PRIMARY
-        assert client.read_concern.level == "majority"
         assert client.options.retry_writes and client.options.retry_reads
     finally:
         await client.close()
