@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users import exceptions, models
-from fastapi_users.jwt import decode_jwt, generate_jwt
+from fastapi_users.jwt import generate_jwt
 from fastapi_users.manager import BaseUserManager
 from fastapi_users.password import PasswordHelper, PasswordHelperProtocol
 from jwt import PyJWTError
@@ -31,6 +31,7 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 from pydantic import SecretStr
 from zxcvbn_rs_py import Feedback, zxcvbn
 
+from backend.apps.user.link_tokens import decode_with_any
 from backend.config import Settings
 from backend.core.hashing import HashingPool
 
@@ -164,6 +165,8 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
     """Every hash and verify of the manager, in the hashing pool: 503 when that is full."""
 
     hashing: HashingPool
+    # The reset links' keys, one per configured JWT secret; the first is reset_password_token_secret.
+    reset_password_token_secrets: list[str]
 
     async def hash_password(self, password: str) -> str:
         return await self.hashing.run(self.password_helper.hash, password)
@@ -194,21 +197,22 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             user = await self.user_db.update(user, {"hashed_password": new_hash})
         return user
 
-    def password_fingerprint(self, hashed_password: str) -> str:
+    def password_fingerprint(self, hashed_password: str, secret: Any = None) -> str:
         """What a reset link carries of the password: an HMAC of its stored hash, keyed by the
-        reset links' own secret. Any change of the password (or of its hash) changes it."""
-        secret = self.reset_password_token_secret
+        reset links' own secret (`secret`, the one the link was made with; the first by default).
+        Any change of the password (or of its hash) changes it."""
+        secret = secret or self.reset_password_token_secret
         key = (secret.get_secret_value() if isinstance(secret, SecretStr) else secret).encode()
         digest = hmac.new(key, b"reset-fingerprint\x00" + hashed_password.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    async def fingerprint_matches(self, hashed_password: str, fingerprint: str) -> bool:
+    async def fingerprint_matches(self, hashed_password: str, fingerprint: str, secret: Any = None) -> bool:
         if fingerprint.startswith("$"):
             # A link mailed before this release carries FastAPI Users' argon2 hash of the hash:
             # still honoured (for its hour), at its old cost.
             valid, _ = await self.verify_password(hashed_password, fingerprint)
             return valid
-        return hmac.compare_digest(self.password_fingerprint(hashed_password), fingerprint)
+        return hmac.compare_digest(self.password_fingerprint(hashed_password, secret), fingerprint)
 
     async def forgot_password(self, user: models.UP, request: Request | None = None) -> None:
         if not user.is_active:
@@ -231,7 +235,9 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
         unknown, expired or used, UserInactive when the account is deactivated. (The reset page
         asks first, so a dead link does not show a form; no password hashing either way.)"""
         try:
-            data = decode_jwt(token, self.reset_password_token_secret, [self.reset_password_token_audience])
+            data, secret = decode_with_any(
+                token, self.reset_password_token_secrets, [self.reset_password_token_audience]
+            )
             user = await self.get(self.parse_id(data["sub"]))
             fingerprint = data["password_fgpt"]
         except (PyJWTError, KeyError, TypeError, exceptions.InvalidID, exceptions.UserNotExists):
@@ -240,7 +246,7 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
             raise exceptions.InvalidResetPasswordToken()
         # The token carries a fingerprint of the password hash: it dies once the password changes.
         matches = isinstance(fingerprint, str) and await self.fingerprint_matches(
-            user.hashed_password, fingerprint
+            user.hashed_password, fingerprint, secret
         )
         if not matches:
             raise exceptions.InvalidResetPasswordToken()

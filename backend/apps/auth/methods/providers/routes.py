@@ -104,12 +104,16 @@ def pkce_challenge(verifier: str) -> str:
 
 
 class FlowCookie:
-    """The flow's secrets, in a cookie only this app can have written (HS256 with its own key)."""
+    """The flow's secrets, in a cookie only this app can have written (HS256 with its own key).
+
+    Made with the key of the first JWT secret, read with that of any configured one: a flow
+    started on an instance a rotation step ahead (or behind) finishes on this one."""
 
     audience = "farm-auth:oauth-flow"
 
-    def __init__(self, secret: str, secure: bool) -> None:
-        self.key = derive_secret(secret, "oauth-flow")
+    def __init__(self, secrets: list[str], secure: bool) -> None:
+        self.keys = [derive_secret(secret, "oauth-flow") for secret in secrets]
+        self.key = self.keys[0]
         self.secure = secure
 
     def set(self, response: Response, flow: Flow) -> None:
@@ -136,13 +140,20 @@ class FlowCookie:
         value = request.cookies.get(FLOW_COOKIE)
         if not value:
             return None
-        try:
-            claims = jwt.decode(value, self.key, algorithms=["HS256"], audience=self.audience)
-            return Flow(
-                str(claims["p"]), str(claims["s"]), str(claims["n"]), str(claims["v"]), claims.get("u")
-            )
-        except (jwt.PyJWTError, KeyError, TypeError):
-            return None
+        for key in self.keys:
+            try:
+                claims = jwt.decode(value, key, algorithms=["HS256"], audience=self.audience)
+            except jwt.InvalidSignatureError:
+                continue  # perhaps made with another secret of the rotation
+            except jwt.PyJWTError:
+                return None
+            try:
+                return Flow(
+                    str(claims["p"]), str(claims["s"]), str(claims["n"]), str(claims["v"]), claims.get("u")
+                )
+            except (KeyError, TypeError):
+                return None
+        return None
 
     def clear(self, response: Response) -> None:
         response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH, secure=self.secure, httponly=True, samesite="lax")
@@ -162,7 +173,7 @@ def get_providers_router(providers: dict[str, Provider]) -> APIRouter:
 
 def get_oauth_router(method: "ProvidersMethod") -> APIRouter:
     settings, providers, letters = method.settings, method.providers, method.letters
-    cookie = FlowCookie(settings.jwt_secret, settings.cookie_secure)
+    cookie = FlowCookie(settings.jwt_secrets, settings.cookie_secure)
     router = APIRouter(prefix="/auth/oauth", tags=["auth"])
     UserManagerDep = Annotated[UserManager, Depends(method.get_user_manager)]
     # Linking adds a way in: the same fresh confirmation as adding a passkey, on a proved address.
