@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	bench lighthouse secret keys superuser idp clean
+	bench lighthouse secret totp-key keys superuser idp clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://localhost:8000"
@@ -27,6 +27,7 @@ help:
 	@echo "make lighthouse Lighthouse scores (mobile, desktop) and the bytes of a cold load of a running app;"
 	@echo "                URL=http://localhost:8801 by default, EMAIL and PASSWORD to measure the task page"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"
+	@echo "make totp-key   print a new key for TOTP_ENCRYPTION_KEYS (Fernet: 32 random bytes, URL-safe base64)"
 	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
 	@echo "                it first, signing only once renamed without .next"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
@@ -163,6 +164,9 @@ format: $(VENV)/.dev
 
 secret:
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))'
+
+totp-key:
+	@$(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'
 
 keys: export ENVIRONMENT ?= development
 keys: install

@@ -4,6 +4,7 @@
 development only, fills the JWT secret from (or into) the git-ignored data folder.
 """
 
+import base64
 import logging
 import math
 import os
@@ -42,6 +43,9 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )
 DEV_REALM_APP_ID = "farm-auth-dev"
 DEFAULT_DATABASE = "farmstack"
+# In TOTP_ENCRYPTION_KEYS: the keys derived from the JWT secrets, where TOTP secrets were
+# encrypted before that setting existed (and still are while it is unset).
+TOTP_JWT_DERIVED = "jwt-derived"
 MAX_FAILED_LOGINS_PER_HOUR = 100  # per account, whatever the limit settings say
 
 _PERIODS = {
@@ -140,6 +144,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None  # the tokens' `iss`; default PUBLIC_URL
     jwt_lifetime_seconds: int = Field(900, ge=5, le=86400)
     cookie_secure: bool = True
+    # Fernet keys for the TOTP secrets kept in the database: the first encrypts, all decrypt;
+    # `jwt-derived` stands for the keys derived from the JWT secrets (totp/service.py).
+    totp_encryption_keys: Annotated[list[SecretStr], NoDecode, BeforeValidator(_split_list)] = []
 
     first_superuser_email: EmailStr | None = None
     first_superuser_password: SecretStr | None = None
@@ -289,6 +296,19 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _totp_keys_are_fernet_keys(self) -> "Settings":
+        values = [key.get_secret_value() for key in self.totp_encryption_keys]
+        for number, value in enumerate(values, 1):
+            if value != TOTP_JWT_DERIVED and not is_fernet_key(value):
+                raise ValueError(
+                    f"TOTP_ENCRYPTION_KEYS: key {number} is not a Fernet key (32 random bytes in URL-safe "
+                    f"base64, 44 characters) nor {TOTP_JWT_DERIVED}; generate one with `make totp-key`"
+                )
+        if len(set(values)) < len(values):
+            raise ValueError("TOTP_ENCRYPTION_KEYS lists the same key twice")
+        return self
+
+    @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
         if self.is_development:
             return self
@@ -356,6 +376,13 @@ def _database_in_url(url: str | None) -> str | None:
         return None
     after_hosts = url.split("://", 1)[1].split("?", 1)[0].rsplit("@", 1)[-1]
     return unquote(after_hosts.partition("/")[2]) or None
+
+
+def is_fernet_key(value: str) -> bool:
+    """Whether `value` is what `Fernet.generate_key()` makes: 32 bytes, URL-safe base64."""
+    if len(value) != 44 or not re.fullmatch(r"[A-Za-z0-9_-]{43}=", value):
+        return False
+    return len(base64.urlsafe_b64decode(value)) == 32
 
 
 def secret_problem(secret: str) -> str | None:

@@ -6,6 +6,7 @@ python -m backend.manage routes [--markdown]         every route and the functio
 python -m backend.manage keys new [--next] [--algorithm ALG]   a new signing key in JWT_KEYS_DIR
 python -m backend.manage keys list                   the configured keys (kid, file, role; no secrets)
 python -m backend.manage token inspect TOKEN|-       why the app would accept or refuse a token
+python -m backend.manage totp reencrypt              every TOTP secret under the first TOTP key
 """
 
 import argparse
@@ -16,10 +17,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi_users.exceptions import InvalidPasswordException
 from pydantic import ValidationError
 
+from backend.apps.auth.methods.totp.service import reencrypt_all
 from backend.apps.auth.tokens import inspect as inspect_token
 from backend.apps.auth.tokens.keys import (
     ASYMMETRIC_ALGORITHMS,
@@ -66,6 +69,36 @@ async def create_superuser(settings: Settings, email: str, password: str) -> int
     return 0
 
 
+async def reencrypt_totp(settings: Settings) -> int:
+    """`totp reencrypt`: 0 when every stored TOTP secret is under the first key, 1 when some
+    opened with no configured key (they stay as they are; nothing is ever deleted)."""
+    client = create_client(settings)
+    try:
+        await init_db(client[settings.mongodb_db], document_models(modules(Kit.from_settings(settings))))
+        rotated, current, unreadable = await reencrypt_all(settings)
+    finally:
+        await client.close()
+    print(f"TOTP secrets: {rotated} re-encrypted under the first key, {current} already were")
+    if unreadable:
+        print(
+            f"{unreadable} open with no configured key (left unchanged): put the key that made them back "
+            "into TOTP_ENCRYPTION_KEYS (or its JWT secret into JWT_SECRET_KEYS) and run this again",
+            file=sys.stderr,
+        )
+        return 1
+    print("no secret needs a key other than the first: the others may be removed")
+    return 0
+
+
+def with_database(settings: Settings, run: Any) -> int:
+    """`run(settings)` against MONGODB_URL, or the embedded database when that is unset."""
+    with contextlib.ExitStack() as stack:
+        if not settings.mongodb_url:
+            url = stack.enter_context(running_database(settings.embedded_db_bin, settings.data_dir))
+            settings = settings.model_copy(update={"mongodb_url": url})
+        return int(asyncio.run(run(settings)))
+
+
 def read_password() -> str:
     if password := os.environ.get("FIRST_SUPERUSER_PASSWORD"):
         return password
@@ -109,8 +142,9 @@ def new_key(settings: Settings, algorithm: str | None, next_key: bool) -> int:
     algorithm = algorithm or settings.jwt_algorithm
     if algorithm == HMAC_ALGORITHM:
         print(
-            "keys new: HS256 signs with secrets, not key files: make one with `make secret` and put it "
-            "first in JWT_SECRET_KEYS (or pass --algorithm RS256, ES256 or EdDSA)",
+            "keys new: HS256 signs with secrets, not key files: make one with `make secret`, add it last "
+            "to JWT_SECRET_KEYS (OLD,NEW) on every instance, and once all have restarted move it first "
+            "(NEW,OLD); README: Rotating keys (or pass --algorithm RS256, ES256 or EdDSA)",
             file=sys.stderr,
         )
         return 1
@@ -140,15 +174,17 @@ def new_key(settings: Settings, algorithm: str | None, next_key: bool) -> int:
         promoted = path.with_name(path.name.removesuffix(NEXT_SUFFIX) + ".pem")
         print("role: next: published in the JWKS and verifying, not signing until renamed without .next")
         step = (
-            f"restart to publish it; once verifiers have refetched the JWKS (cached "
-            f"{JWKS_MAX_AGE // 60} min; wait ~15) run `mv {path} {promoted}` and restart to sign with it"
+            f"copy it to every instance's JWT_KEYS_DIR and restart them to publish it; once all have and "
+            f"verifiers have refetched the JWKS (cached {JWKS_MAX_AGE // 60} min; wait ~15) run "
+            f"`mv {path} {promoted}` on each and restart to sign with it"
         )
     elif key is ring.signer:
         older = [other.name for other in ring.keys if other is not key and other.signs]
         print("role: signs: new tokens are signed with it once the app restarts")
         step = (
             f"restart, then after JWT_LIFETIME_SECONDS ({settings.jwt_lifetime_seconds} s + 10 s) delete "
-            f"{', '.join(older)} and restart again"
+            f"{', '.join(older)} and restart again (with several instances, publish first instead: an "
+            "instance that has not restarted yet refuses this key's tokens; `make keys NEXT=1`)"
             if older
             else "`make keys NEXT=1` publishes the next key ahead of time"
         )
@@ -262,6 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     inspect = token.add_parser("inspect", help="show a token and why the app would accept or refuse it")
     inspect.add_argument("token", help="the token, or - to read it from standard input")
+    totp = commands.add_parser("totp", help="the stored TOTP secrets").add_subparsers(
+        dest="totp_command", required=True
+    )
+    totp.add_parser(
+        "reencrypt",
+        help="re-encrypt every TOTP secret under the first TOTP_ENCRYPTION_KEYS key (before removing one)",
+    )
     args = parser.parse_args(argv)
     if args.command == "openapi":
         return export_openapi(args.output)
@@ -274,16 +317,14 @@ def main(argv: list[str] | None = None) -> int:
         return list_keys(settings)
     if args.command == "token":
         return inspect_command(load_settings_or_exit(), args.token)
+    if args.command == "totp":
+        return with_database(load_settings_or_exit(), reencrypt_totp)
     if not args.email:
         parser.error("--email is required (or set FIRST_SUPERUSER_EMAIL)")
 
     settings = load_settings_or_exit()
     password = read_password()
-    with contextlib.ExitStack() as stack:
-        if not settings.mongodb_url:
-            url = stack.enter_context(running_database(settings.embedded_db_bin, settings.data_dir))
-            settings = settings.model_copy(update={"mongodb_url": url})
-        return asyncio.run(create_superuser(settings, args.email, password))
+    return with_database(settings, lambda s: create_superuser(s, args.email, password))
 
 
 if __name__ == "__main__":

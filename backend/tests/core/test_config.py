@@ -5,10 +5,13 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
+from backend.apps.auth.methods.totp import service as totp_service
 from backend.config import REPO_ROOT, ConfigError, load_settings
 from backend.tests.conftest import TEST_SECRET
 
+FERNET_KEY = Fernet.generate_key().decode()
 GOOD = {
     "environment": "production",
     "realm_app_id": "application-0-abcde",
@@ -39,6 +42,9 @@ def test_production_with_good_values_starts() -> None:
         ({"public_url": "farm.example.com"}, "PUBLIC_URL"),
         ({"smtp_security": "ssl"}, "SMTP_SECURITY"),
         ({"port": "eighty"}, "PORT"),
+        ({"totp_encryption_keys": "not-a-fernet-key"}, "TOTP_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
+        ({"totp_encryption_keys": f"jwt-derived,{'A' * 43}"}, "key 2 is not a Fernet key"),  # no '='
+        ({"totp_encryption_keys": f"{FERNET_KEY},{FERNET_KEY}"}, "the same key twice"),
     ],
 )
 def test_production_refuses_unsafe_settings(changes: dict, reason: str) -> None:
@@ -47,6 +53,22 @@ def test_production_refuses_unsafe_settings(changes: dict, reason: str) -> None:
 
     assert reason in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_totp_keys_are_fernet_keys_or_the_jwt_derived_ones(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", f" {FERNET_KEY} , jwt-derived ")
+    settings = load_settings(**GOOD)
+    assert [key.get_secret_value() for key in settings.totp_encryption_keys] == [FERNET_KEY, "jwt-derived"]
+    assert FERNET_KEY not in repr(settings)
+    # Unset in production: the JWT-derived key encrypts, and the log says so once per process.
+    monkeypatch.delenv("TOTP_ENCRYPTION_KEYS")
+    monkeypatch.setattr(totp_service, "_warned_unset", False)
+    for _ in range(2):
+        totp_service.warn_if_unset(load_settings(**GOOD))
+        totp_service.warn_if_unset(settings)
+    assert caplog.text.count("TOTP_ENCRYPTION_KEYS is not set") == 1
 
 
 def test_the_server_refuses_to_start_with_one_clear_line(tmp_path) -> None:

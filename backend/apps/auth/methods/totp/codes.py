@@ -1,8 +1,9 @@
 """TOTP codes (RFC 6238), made and checked, and the key its secrets are kept under.
 
 6 digits, accepted for the current 30-second step or one either side (clock drift), and only for
-a step later than the last one accepted (service.py stores it), so a code works once. The secret
-is kept encrypted under `fernet_key(JWT secret)`, a key derived for this purpose only.
+a step later than the last one accepted (service.py stores it), so a code works once.
+`fernet_key(JWT secret)` is the key derived for TOTP secrets alone, the one they were kept under
+before `TOTP_ENCRYPTION_KEYS` (service.py's `totp_cipher`).
 """
 
 import base64

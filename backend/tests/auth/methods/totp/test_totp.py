@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from backend.apps.auth.methods.totp import service as totp_service
 from backend.apps.auth.methods.totp.codes import fernet_key
+from backend.manage import main
 from backend.tests.auth.second_steps import (
     NO_FACTOR,
     Clock,
@@ -220,3 +221,104 @@ async def test_secret_rotation_keeps_totp_working(make_server: ServerFactory, cl
                 after.client(), await ticket_for(after, "rotation@example.com"), code=clock.code(secret)
             )
             assert signed.status_code == 200, signed.text
+
+
+K1, K2, K3 = (Fernet.generate_key().decode() for _ in range(3))
+
+
+async def test_totp_keys_are_their_own_setting_and_the_jwt_derived_key_still_decrypts(
+    make_server: ServerFactory, clock: Clock
+) -> None:
+    async with make_server() as before:  # no TOTP_ENCRYPTION_KEYS: the JWT-derived key encrypts
+        _, secret, _ = await enrolled(before, clock, "keys@example.com")
+        stored = (await stored_state("keys@example.com"))["totp_secret"]
+        Fernet(fernet_key(TEST_SECRET)).decrypt(stored.encode())
+        async with make_server(share_with=before, totp_encryption_keys=[K1]) as after:
+            signed = await verify(
+                after.client(), await ticket_for(after, "keys@example.com"), code=clock.code(secret)
+            )
+            assert signed.status_code == 200, signed.text
+            # The accepted code re-encrypted it under K1, the first (and only listed) key.
+            stored = (await stored_state("keys@example.com"))["totp_secret"]
+            Fernet(K1.encode()).decrypt(stored.encode())
+            with pytest.raises(InvalidToken):
+                Fernet(fernet_key(TEST_SECRET)).decrypt(stored.encode())
+
+
+async def test_a_secret_no_key_opens_is_a_503_not_a_wrong_code(
+    make_server: ServerFactory, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = "unreadable@example.com"
+    async with make_server(totp_encryption_keys=[K1], rate_limit_login_account="3/15minutes") as keeper:
+        _, secret, _ = await enrolled(keeper, clock, email)
+        other_secret = "another-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+        async with make_server(
+            share_with=keeper,
+            jwt_secret_key=other_secret,
+            totp_encryption_keys=[K2],
+            rate_limit_login_account="3/15minutes",
+        ) as lost:
+            for _ in range(5):  # more than the account's failed-login limit
+                refused = await verify(lost.client(), await ticket_for(lost, email), code=clock.code(secret))
+                assert refused.status_code == 503, refused.text
+                assert refused.json()["detail"]["code"] == "TOTP_KEY_MISSING"
+                assert int(refused.headers["retry-after"]) > 0
+            # None of those counted toward the lockout: the instance with the key signs them in.
+            signed = await verify(keeper.client(), await ticket_for(keeper, email), code=clock.code(secret))
+            assert signed.status_code == 200, signed.text
+    assert "opens with none of TOTP_ENCRYPTION_KEYS" in caplog.text
+    assert secret not in caplog.text
+
+
+async def test_reencrypt_moves_every_secret_to_the_first_key(
+    make_server: ServerFactory, clock: Clock
+) -> None:
+    async with make_server(totp_encryption_keys=[K1]) as before:
+        _, secret, _ = await enrolled(before, clock, "idle@example.com")  # never signs in again
+        async with make_server(share_with=before, totp_encryption_keys=[K2, K1]) as during:
+            assert await totp_service.reencrypt_all(during.settings) == (1, 0, 0)
+            assert await totp_service.reencrypt_all(during.settings) == (0, 1, 0)
+        # K1 can go: the idle account's secret is under K2 now.
+        async with make_server(
+            share_with=before,
+            jwt_secret_key="another-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+            totp_encryption_keys=[K2],
+        ) as after:
+            signed = await verify(
+                after.client(), await ticket_for(after, "idle@example.com"), code=clock.code(secret)
+            )
+            assert signed.status_code == 200, signed.text
+        async with make_server(share_with=before, totp_encryption_keys=[K3]) as wrong:
+            # Made with K2 only: no key this instance has opens it (the JWT-derived one neither).
+            assert await totp_service.reencrypt_all(wrong.settings) == (0, 0, 1)
+
+
+async def test_the_reencrypt_command(
+    make_server: ServerFactory,
+    clock: Clock,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if backend == "mongomock":
+        pytest.skip("the command connects to a database of its own")
+    async with make_server(totp_encryption_keys=[K1]) as server:
+        await enrolled(server, clock, "command@example.com")
+        for name, value in {
+            "ENVIRONMENT": "development",
+            "MONGODB_URL": server.settings.mongodb_url,
+            "MONGODB_DB": server.settings.mongodb_db,
+            "DATA_DIR": str(server.settings.data_dir),
+            "JWT_SECRET_KEY": TEST_SECRET,
+        }.items():
+            monkeypatch.setenv(name, str(value))
+        # Its own event loop, as from a shell (the test's loop is running).
+        monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", f"{K2},{K1}")
+        assert await asyncio.to_thread(main, ["totp", "reencrypt"]) == 0
+        out, _ = capsys.readouterr()
+        assert "1 re-encrypted under the first key, 0 already were" in out
+        monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", K3)
+        assert await asyncio.to_thread(main, ["totp", "reencrypt"]) == 1
+        out, err = capsys.readouterr()
+        assert "0 re-encrypted" in out and "1 open with no configured key (left unchanged)" in err
+        assert K1 not in out + err and K2 not in out + err
