@@ -421,9 +421,15 @@ async def test_expiring_documents_have_ttl_indexes(client: AsyncClient) -> None:
 class CommandCounter(monitoring.CommandListener):
     def __init__(self) -> None:
         self.commands: list[str] = []
+        self.targets: list[tuple[str, str]] = []  # (command, collection), in order
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.commands.append(event.command_name)
+        self.targets.append((event.command_name, str(event.command.get(event.command_name))))
+
+    def clear(self) -> None:
+        self.commands.clear()
+        self.targets.clear()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -445,6 +451,34 @@ async def test_checking_an_access_token_costs_one_database_read(make_server, wir
                 counter.commands.clear()
                 assert (await http.get("/users/me", headers=use)).status_code == 200
                 assert counter.commands == ["find"]
+    finally:
+        await client.close()
+
+
+# Counting wire commands needs the wire; mongomock has no protocol to listen to.
+@pytest.mark.parametrize("backend", ["wire"])
+async def test_a_password_login_costs_nine_database_commands(make_server, wire_url: str) -> None:
+    counter = CommandCounter()
+    client = AsyncMongoClient(wire_url, tz_aware=True, event_listeners=[counter])
+    try:
+        async with make_server(mongo_client=client) as server:
+            await register(server.client(), "counted.login@example.com")
+            await log_in(server.client(), "counted.login@example.com")  # the account's first sign-in
+            counter.clear()
+
+            await log_in(server.client(), "counted.login@example.com")
+
+            assert counter.targets == [
+                ("find", "rate_limits"),  # both login limits (per account, per IP), in one read
+                ("find", "users"),  # by address; the password verified (no rehash: not needed)
+                ("find", "second_factors"),  # is there a second step? (flows/factors.py)
+                ("aggregate", "passkeys"),  # ... a passkey counts as one
+                ("insert", "sessions"),  # the session; its refresh token is not stored
+                ("update", "users"),  # $push session_ids
+                ("find", "security_events"),  # the new-device check (activity/new_device.py) ...
+                ("find", "security_events"),  # ... twice
+                ("insert", "security_events"),  # the sign_in event
+            ]
     finally:
         await client.close()
 
