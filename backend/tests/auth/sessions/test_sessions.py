@@ -7,6 +7,7 @@ import pytest
 from httpx import AsyncClient, Response
 from pymongo import AsyncMongoClient, monitoring
 
+from backend.apps.auth.sessions import service
 from backend.apps.auth.sessions.models import RefreshToken, Session
 from backend.apps.auth.sessions.service import ENDED_SESSION_SECONDS
 from backend.apps.user.models import User
@@ -549,3 +550,19 @@ async def test_ended_sessions_expire_within_minutes(server: Server) -> None:
     assert len(sessions) == 3 and all(s.revoked_at for s in sessions)
     soon = timedelta(seconds=ENDED_SESSION_SECONDS + 10)
     assert all(s.expires_at - utcnow() < soon for s in sessions)  # not their idle deadline
+
+
+async def test_sessions_beyond_the_cap_end_at_the_next_login(server: Server, monkeypatch) -> None:
+    monkeypatch.setattr(service, "MAX_SESSIONS_PER_USER", 2)
+    first = server.client()
+    await register(first, "many.devices@example.com")
+    await log_in(first, "many.devices@example.com")
+    oldest = (await Session.find_one()).id
+    for _ in range(2):
+        await log_in(server.client(), "many.devices@example.com")
+
+    sessions = {s.id: s for s in await Session.find_all().to_list()}
+
+    assert len(sessions) == 3 and [s for s in sessions if sessions[s].revoked_at] == [oldest]
+    assert sessions[oldest].expires_at - utcnow() < timedelta(seconds=ENDED_SESSION_SECONDS + 10)
+    assert (await first.post("/auth/jwt/refresh")).json() == {"detail": "SESSION_ENDED"}
