@@ -93,9 +93,10 @@ class RefreshTokens:
             return None
         body, _, mac = token.rpartition(".")
         user_id, session_id, generation = body.split(".")
-        if not (ObjectId.is_valid(user_id) and generation.isdigit() and session_id):
+        if not (ObjectId.is_valid(user_id) and generation.isascii() and generation.isdigit() and session_id):
             return None
-        if not any(hmac.compare_digest(mac, _mac(key, body)) for key in self.keys):
+        # Bytes: compare_digest refuses str that is not ASCII (a cookie may be anything).
+        if not any(hmac.compare_digest(mac.encode(), _mac(key, body).encode()) for key in self.keys):
             return None
         return Presented(PydanticObjectId(user_id), session_id, int(generation))
 

@@ -92,10 +92,13 @@ async def test_a_forged_refresh_token_is_refused_and_revokes_nothing(server: Ser
         f"{user_id}.{session_id}.{generation}.{mac[:-2]}AA",  # a garbled MAC
         f"{user_id}.{session_id}.{generation}",  # no MAC at all
         f"{user_id}.{session_id}.-1.{mac}",
+        f"{user_id}.{session_id}.{generation}.\u00e9{mac[1:]}",  # not ASCII
+        f"{user_id}.{session_id}.\u00b2.{mac}",  # a digit, but not an ASCII one
     ]
 
     for forged in forgeries:
-        response = await refresh_with(server, forged)
+        cookie = f"FARM_refresh={forged}".encode()  # as a browser may send it: bytes, not all ASCII
+        response = await server.client().post("/auth/jwt/refresh", headers={"Cookie": cookie})
         assert response.status_code == 401 and response.json() == {"detail": "REFRESH_TOKEN_INVALID"}
 
     assert (await Session.get(session_id)).revoked_at is None
