@@ -159,7 +159,9 @@ class Sessions:
         self, token: Presented, user_agent: str, ip: str, request: Request | None
     ) -> Refreshed:
         user = await User.get(token.user_id)
-        if user is None or not user.is_active or token.session_id not in user.session_ids:
+        if user is None:  # a deleted account's: as unknown as its stored tokens were, deleted with it
+            raise RefreshRefused("REFRESH_TOKEN_INVALID")
+        if not user.is_active or token.session_id not in user.session_ids:
             raise RefreshRefused("SESSION_ENDED")
         now = utcnow()
         window = self._window()
