@@ -112,6 +112,10 @@ class Sessions:
         self.absolute = timedelta(seconds=settings.session_absolute_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_grace_seconds)
         self.tokens = RefreshTokens(settings.jwt_secrets)
+        # RATE_LIMIT_REFRESH_ACCOUNT, counted per session in the session document by the rotation
+        # itself, so a refresh writes twice at most (this and the per-IP counter). Per session, not
+        # per account: only the holder of a session's current token can refresh it, and an
+        # account has at most MAX_SESSIONS_PER_USER, each bought with a login (limited too).
         self.limit = settings.rate_limit_refresh_account if limited else None
 
     async def start(self, user: User, user_agent: str, ip: str) -> tuple[Session, str]:
