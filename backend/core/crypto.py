@@ -12,7 +12,7 @@ def derive_secret(master: str, purpose: str) -> str:
 
 
 def new_secret() -> str:
-    """A token of 256 random bits (refresh tokens, sign-in links, tickets, email-change links)."""
+    """A token of 256 random bits (sign-in links, tickets, email-change links)."""
     return secrets.token_urlsafe(32)
 
 

@@ -64,12 +64,21 @@ class RateLimiter:
 
     async def check(self, rule: str, subject: str, rate: Rate) -> None:
         """Raise 429 when the limit is already reached, without counting."""
-        if not self.enabled:
+        await self.check_all([(rule, subject, rate)])
+
+    async def check_all(self, limits: list[tuple[str, str, Rate]]) -> None:
+        """`check` for each (rule, subject, rate) of `limits`, in one read; the 429 waits for the
+        last of those reached."""
+        if not self.enabled or not limits:
             return
-        key, window_end = _key(rule, subject, rate)
-        counter = await RateLimitCounter.get(key)
-        if counter is not None and counter.hits >= rate.count:
-            raise TooManyRequests(_seconds_until(window_end))
+        windows: dict[str, tuple[float, int]] = {}  # key -> (its window's end, the limit)
+        for rule, subject, rate in limits:
+            key, window_end = _key(rule, subject, rate)
+            windows[key] = (window_end, rate.count)
+        found = RateLimitCounter.get_pymongo_collection().find({"_id": {"$in": list(windows)}})
+        reached = [windows[c["_id"]][0] async for c in found if c["hits"] >= windows[c["_id"]][1]]
+        if reached:
+            raise TooManyRequests(_seconds_until(max(reached)))
 
 
 def _key(rule: str, subject: str, rate: Rate) -> tuple[str, float]:

@@ -1,4 +1,10 @@
-"""The stored halves of sessions: the session documents and their refresh tokens (service.py)."""
+"""The stored half of sessions: the session documents (service.py). A refresh token is not stored:
+it names its session and generation under a MAC, and the session holds the current generation.
+
+`refresh_tokens` holds the refresh tokens of the version before (SHA-256 hashes, one document per
+rotation) only until they expire, for the one-time bridge in service.py; nothing new is written
+to it but the claim of an old token.
+"""
 
 import secrets
 from datetime import datetime
@@ -15,13 +21,21 @@ class Session(Document):
     user_id: PydanticObjectId
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime  # idle deadline, capped by the absolute one; a TTL index removes the document
+    # The idle deadline, capped by the absolute one; a TTL index removes the document. An ended
+    # session's is moved to a few minutes after it ended (service.ENDED_SESSION_SECONDS).
+    expires_at: datetime
     absolute_expires_at: datetime
     user_agent: str = ""
     ip: str = ""
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
     confirmed_at: datetime | None = None  # the last "confirm it is you" (flows/step_up.py)
+    generation: int = 0  # the refresh token of this generation is the one that rotates
+    rotated_at: datetime | None = None  # when `generation` last moved on (the grace window's start)
+    # Refreshes of this session in the rate-limit window `refresh_window` (its number), counted by
+    # the rotation's own update (RATE_LIMIT_REFRESH_ACCOUNT).
+    refresh_window: int = 0
+    refresh_hits: int = 0
 
     class Settings:
         name = "sessions"
@@ -32,13 +46,16 @@ class Session(Document):
 
 
 class RefreshToken(Document):
-    id: str  # type: ignore[assignment]  # SHA-256 of the token; the token itself is never stored
+    """A refresh token of the version before generations (read by the bridge only, until the last
+    expires: at most SESSION_ABSOLUTE_LIFETIME_SECONDS after the upgrade)."""
+
+    id: str  # type: ignore[assignment]  # SHA-256 of the token; the token itself was never stored
     session_id: str
     user_id: PydanticObjectId
     expires_at: datetime
     used_at: datetime | None = None
-    replaced_by: str | None = None  # the successor's hash, set by the claim
-    successor_sealed: str | None = None  # the successor encrypted under this token (core/crypto.seal)
+    replaced_by: str | None = None
+    successor_sealed: str | None = None
 
     class Settings:
         name = "refresh_tokens"

@@ -35,7 +35,7 @@ class SessionsModule(Module):
         settings = self.settings = kit.settings
         self.limiter = kit.limiter
         self.strategy = tokens.strategy
-        self.sessions = Sessions(settings)
+        self.sessions = Sessions(settings, limited=kit.limiter.enabled)
         self.cookies = AuthCookies(
             secure=settings.cookie_secure, access_max_age=settings.jwt_lifetime_seconds
         )

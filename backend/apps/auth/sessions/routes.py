@@ -38,7 +38,7 @@ def get_session_router(module: "SessionsModule") -> APIRouter:
     CurrentSessionDep = Annotated[CurrentSession, Depends(module.current_session)]
     router = APIRouter(tags=["auth"])
 
-    def session_response(user: User, session: Session, refresh_token: str | None) -> JSONResponse:
+    def session_response(user: User, session: Session, refresh_token: str) -> JSONResponse:
         access_token = module.strategy.issue(user, session.id)
         body = BearerResponse(access_token=access_token, token_type="bearer")  # noqa: S106
         response = JSONResponse(body.model_dump())
@@ -73,14 +73,14 @@ def get_session_router(module: "SessionsModule") -> APIRouter:
         the same cookie again after `Retry-After`; the answer sets a refresh cookie that works."""
         module.origins.require(request)
         ip = client_ip(request)
+        # Per IP, before anything is read. The per-session limit (RATE_LIMIT_REFRESH_ACCOUNT) is
+        # counted by the rotation's own write (service.py): a refresh writes twice at most.
         await limiter.hit("refresh:ip", ip, settings.rate_limit_refresh_ip)
-        token = await sessions.find_token(refresh_token) if refresh_token else None
-        if token is None or refresh_token is None:
+        if not refresh_token:
             return refused("REFRESH_TOKEN_INVALID")
-        await limiter.hit("refresh:account", str(token.user_id), settings.rate_limit_refresh_account)
         try:
             refreshed = await sessions.refresh(
-                refresh_token, token, request.headers.get("user-agent", ""), ip, request
+                refresh_token, request.headers.get("user-agent", ""), ip, request
             )
         except RefreshRefused as exc:
             return refused(exc.code)

@@ -1,39 +1,54 @@
 """Sessions that can really be ended.
 
-Every login starts a session (stored in `sessions`) and hands out a refresh token. Refresh
-tokens are random, stored only as SHA-256 hashes (`refresh_tokens`), and single-use: each
-refresh claims the presented token atomically and issues its successor, so two workers racing
-on one token produce exactly one rotation. A rotation that fails half-way (a failover) leaves
-the old token able to finish it, so a retry gets a working cookie (`refresh`). Presenting a token
-whose successor was handed out revokes the whole session (reuse detection), except the
-immediately previous token, its successor unused, within the grace window: a second tab racing
-the first, or a retry whose answer was lost, which gets that same successor again.
+Every login starts a session (stored in `sessions`) and hands out a refresh token. Nothing per
+token is stored: a refresh token names its user, its session and the session's generation, under
+a MAC (`RefreshTokens`), and the session document holds its current `generation`. A refresh moves
+the generation on by one with one atomic update that matches only the generation presented, so
+two workers racing on one token rotate it exactly once, and a token whose MAC fails (forged,
+garbled) is refused as unknown without a database command. The successor is recomputable from
+the session (generation + 1): the token of the generation before, presented within the grace
+window of the rotation, gets that same successor again (a second tab racing the first, a retry
+whose answer was lost). Any older token, or the one before after the grace window, is a reuse:
+the whole session ends (reuse detection, `refresh_token_reused`). The rotation is the refresh's
+last write, after the user check: a refresh that fails before it leaves the old token as it was,
+however late the retry.
 
 Revocation is immediate and cheap to check: the user document lists the ids of its live sessions
 (`session_ids`), access tokens carry their session id (`sid`), and the one read that loads the
-user for a request also tells whether the session is still live.
+user for a request also tells whether the session is still live. An ended session's document
+expires `ENDED_SESSION_SECONDS` after it ended: long enough for a racing request to read "ended",
+not the 14 days of an idle one.
 """
 
-from contextlib import suppress
+import base64
+import hashlib
+import hmac
+import math
+import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 from fastapi import Request
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.activity.log import EventType, security_log
 from backend.apps.auth.sessions.models import RefreshToken, Session
 from backend.apps.user.models import User
 from backend.config import Settings
 from backend.core.clock import utcnow
-from backend.core.crypto import new_secret, seal, token_hash, unseal
+from backend.core.crypto import derive_secret, token_hash
+from backend.core.ratelimit import TooManyRequests
 
 MAX_SESSIONS_PER_USER = 50  # the oldest drop out of `session_ids` beyond this
 USER_AGENT_MAX_LENGTH = 256
+ENDED_SESSION_SECONDS = 300  # how long an ended session's document stays, reading "ended"
+REFRESH_TOKEN_MAX_LENGTH = 160  # an ObjectId, a session id, a generation and a MAC, with room
+LEGACY_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # a refresh token of the version before (new_secret())
 
 
 class RefreshRefused(Exception):
@@ -48,14 +63,60 @@ class RefreshRefused(Exception):
 class Refreshed:
     session: Session
     user: User
-    refresh_token: str | None  # None only for a racing tab on a token claimed before successors were sealed
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a refresh token with a good MAC says: whose session, and which generation of it."""
+
+    user_id: PydanticObjectId
+    session_id: str
+    generation: int
+
+
+class RefreshTokens:
+    """`<user id>.<session id>.<generation>.<MAC>`, the MAC an HMAC-SHA256 of the rest under a key
+    derived from each of the app's secrets: made with the first, checked against every one, so a
+    secret being rotated in or out (JWT_SECRET_KEYS, both phases) refuses nobody's session."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.keys = [derive_secret(secret, "refresh").encode() for secret in secrets]
+
+    def make(self, session: Session) -> str:
+        body = f"{session.user_id}.{session.id}.{session.generation}"
+        return f"{body}.{_mac(self.keys[0], body)}"
+
+    def read(self, token: str) -> Presented | None:
+        """What `token` names, or None unless one of the keys made its MAC."""
+        if len(token) > REFRESH_TOKEN_MAX_LENGTH or token.count(".") != 3:
+            return None
+        body, _, mac = token.rpartition(".")
+        user_id, session_id, generation = body.split(".")
+        if not (ObjectId.is_valid(user_id) and generation.isascii() and generation.isdigit() and session_id):
+            return None
+        # Bytes: compare_digest refuses str that is not ASCII (a cookie may be anything).
+        if not any(hmac.compare_digest(mac.encode(), _mac(key, body).encode()) for key in self.keys):
+            return None
+        return Presented(PydanticObjectId(user_id), session_id, int(generation))
+
+
+def _mac(key: bytes, body: str) -> str:
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class Sessions:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, limited: bool = True) -> None:
         self.idle = timedelta(seconds=settings.session_idle_timeout_seconds)
         self.absolute = timedelta(seconds=settings.session_absolute_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_grace_seconds)
+        self.tokens = RefreshTokens(settings.jwt_secrets)
+        # RATE_LIMIT_REFRESH_ACCOUNT, counted per session in the session document by the rotation
+        # itself, so a refresh writes twice at most (this and the per-IP counter). Per session, not
+        # per account: only the holder of a session's current token can refresh it, and an
+        # account has at most MAX_SESSIONS_PER_USER, each bought with a login (limited too).
+        self.limit = settings.rate_limit_refresh_account if limited else None
 
     async def start(self, user: User, user_agent: str, ip: str) -> tuple[Session, str]:
         now = utcnow()
@@ -70,111 +131,107 @@ class Sessions:
             ip=ip,
         )
         await session.insert()
-        refresh_token = await self._issue(session)
         await _users().update_one(
             {"_id": user.id},
             {"$push": {"session_ids": {"$each": [session.id], "$slice": -MAX_SESSIONS_PER_USER}}},
         )
-        return session, refresh_token
-
-    async def find_token(self, presented: str) -> RefreshToken | None:
-        return await RefreshToken.get(token_hash(presented))
+        if len(user.session_ids) >= MAX_SESSIONS_PER_USER:
+            # The oldest dropped out of `session_ids`, so they are over: their documents go soon
+            # too (one more write, only at the cap).
+            dropped = user.session_ids[: len(user.session_ids) - MAX_SESSIONS_PER_USER + 1]
+            await self._expire_soon({"_id": {"$in": dropped}, "user_id": user.id}, "too many sessions")
+        return session, self.tokens.make(session)
 
     async def refresh(
-        self, presented: str, token: RefreshToken, user_agent: str, ip: str, request: Request | None = None
+        self, presented: str, user_agent: str, ip: str, request: Request | None = None
     ) -> Refreshed:
-        """Exchange the refresh token `presented` (its document found with `find_token`) for a
-        session's next tokens. `request`, when given, is where a reuse is logged from.
+        """Exchange the refresh token `presented` for the session's next tokens. `request`, when
+        given, is where a reuse is logged from. Raises RefreshRefused, or TooManyRequests when the
+        session refreshed RATE_LIMIT_REFRESH_ACCOUNT times in this window.
 
-        The claim is the one atomic step: it marks the old token used and records its successor
-        (the hash, and the successor sealed under the old token). The successor is stored last,
-        so until it is, the old token can finish the rotation it started, however late; once it is,
-        the old token gets that same successor again within the grace window (a racing tab, an
-        answer lost on the way) and is a reuse after it, or as soon as the successor was used."""
+        A steady refresh is two commands: the user (active, the session still theirs), then the
+        rotation, one atomic update of the session (the generation presented → the next, the idle
+        deadline, the refresh count of this window)."""
+        token = self.tokens.read(presented)
+        if token is None:
+            if LEGACY_TOKEN.fullmatch(presented):
+                return await self._bridge(presented, user_agent, ip, request)
+            raise RefreshRefused("REFRESH_TOKEN_INVALID")
+        return await self._refresh(token, user_agent, ip, request)
+
+    async def _refresh(
+        self, token: Presented, user_agent: str, ip: str, request: Request | None
+    ) -> Refreshed:
+        user = await User.get(token.user_id)
+        if user is None:  # a deleted account's: as unknown as its stored tokens were, deleted with it
+            raise RefreshRefused("REFRESH_TOKEN_INVALID")
+        if not user.is_active or token.session_id not in user.session_ids:
+            raise RefreshRefused("SESSION_ENDED")
         now = utcnow()
-        successor = new_secret()
-        claimed = await _tokens().find_one_and_update(
-            {"_id": token.id, "used_at": None},
-            {
-                "$set": {
-                    "used_at": now,
-                    "replaced_by": token_hash(successor),
-                    "successor_sealed": seal(successor, presented),
-                }
-            },
-        )
-        if claimed is None:
-            return await self._replayed(presented, token, now, user_agent, ip, request)
-        return await self._rotate(token, successor, now, user_agent, ip)
-
-    async def _rotate(
-        self,
-        token: RefreshToken,
-        successor: str | None,
-        now: datetime,
-        user_agent: str,
-        ip: str,
-        *,
-        store: bool = True,
-    ) -> Refreshed:
-        """Finish the rotation of the claimed `token`: the session, its user, then the successor.
-        Without `store`, the rotation is known to be complete (its successor stored, the session
-        moved on): the session is only read, and the same successor answered again."""
-        live_session = {"_id": token.session_id, "revoked_at": None, "expires_at": {"$gt": now}}
-        if not store:
-            session = await _sessions().find_one(live_session)
-        else:
-            session = await _sessions().find_one_and_update(
-                live_session,
+        window = self._window()
+        rotatable: dict[str, Any] = {
+            "_id": token.session_id,
+            "user_id": token.user_id,
+            # A session stored before generations has none: it is at its first.
+            "generation": token.generation or {"$in": [0, None]},
+            "revoked_at": None,
+            "expires_at": {"$gt": now},
+        }
+        if self.limit is not None:  # per session, counted by this same update (ASVS 5.0 2.4.1)
+            rotatable["$or"] = [
+                {"refresh_window": {"$ne": window}},
+                {"refresh_hits": {"$lt": self.limit.count}},
+            ]
+        rotated = await _sessions().find_one_and_update(
+            rotatable,
+            # A pipeline, to cap the idle deadline by the absolute one and count the window in the
+            # one write; strings from the request are $literal so none reads as a field path.
+            [
                 {
                     "$set": {
+                        "generation": {"$add": [{"$ifNull": ["$generation", 0]}, 1]},
+                        "rotated_at": now,
                         "last_used_at": now,
-                        "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
-                        "ip": ip,
-                        # A token expires with its session's absolute deadline.
-                        "expires_at": min(now + self.idle, token.expires_at),
+                        "user_agent": {"$literal": user_agent[:USER_AGENT_MAX_LENGTH]},
+                        "ip": {"$literal": ip},
+                        "expires_at": {"$min": [now + self.idle, "$absolute_expires_at"]},
+                        "refresh_hits": {
+                            "$cond": [{"$eq": ["$refresh_window", window]}, {"$add": ["$refresh_hits", 1]}, 1]
+                        },
+                        "refresh_window": window,
                     }
-                },
-                return_document=ReturnDocument.AFTER,
-            )
-        if session is None:
-            raise RefreshRefused("SESSION_ENDED")
-        live = Session.model_validate(session)
-        user = await self._live_user(live)
-        if successor is not None and store:
-            # DuplicateKeyError: another request with the same old token stored this successor first.
-            with suppress(DuplicateKeyError):
-                await self._issue(live, successor)
-        return Refreshed(live, user, successor)
+                }
+            ],
+            return_document=ReturnDocument.AFTER,
+        )
+        if rotated is not None:
+            session = Session.model_validate(rotated)
+            return Refreshed(session, user, self.tokens.make(session))
+        return await self._not_rotated(token, user, now, window, request)
 
-    async def _replayed(
-        self,
-        presented: str,
-        token: RefreshToken,
-        now: datetime,
-        user_agent: str,
-        ip: str,
-        request: Request | None,
+    async def _not_rotated(
+        self, token: Presented, user: User, now: datetime, window: int, request: Request | None
     ) -> Refreshed:
-        current = token if token.used_at else await RefreshToken.get(token.id)
-        if current is None or current.used_at is None or current.replaced_by is None:
-            raise RefreshRefused("SESSION_ENDED")
-        successor = unseal(current.successor_sealed, presented) if current.successor_sealed else None
-        if successor is not None and token_hash(successor) != current.replaced_by:
-            successor = None
-        stored = await RefreshToken.get(current.replaced_by)
-        # "Never stored" relies on a used successor outliving its predecessor: every token of a
-        # session expires at the session's absolute deadline, together. Whatever deletes used
-        # tokens earlier must keep that (or a deleted successor would read as never stored).
-        never_stored = stored is None and successor is not None
-        racing = now - current.used_at <= self.grace and (stored is None or stored.used_at is None)
-        if never_stored or racing:
-            # Without a sealed successor (a token claimed before they were sealed), a racing tab
-            # gets an access token only: its cookie was already replaced by the first answer.
-            return await self._rotate(current, successor, now, user_agent, ip, store=stored is None)
-        session = await Session.get(token.session_id)
+        """Why the rotation matched nothing: the session ended, its limit is reached, or the
+        generation presented is not the current one (a racing tab, a lost answer, a reuse)."""
+        found = await _sessions().find_one({"_id": token.session_id, "user_id": token.user_id})
+        session = Session.model_validate(found) if found else None
         if session is None or session.revoked_at or session.expires_at <= now:
             raise RefreshRefused("SESSION_ENDED")
+        if session.generation == token.generation:
+            if self.limit is not None and session.refresh_window == window:
+                raise TooManyRequests(max(1, math.ceil((window + 1) * self.limit.seconds - time.time())))
+            raise RefreshRefused("SESSION_ENDED")
+        if session.generation < token.generation:
+            # Made with our key, never reached: only a rolled-back write. Nothing to revoke for it.
+            raise RefreshRefused("REFRESH_TOKEN_INVALID")
+        racing = (
+            session.generation == token.generation + 1
+            and session.rotated_at is not None
+            and now - session.rotated_at <= self.grace
+        )
+        if racing:  # the one successor, unused yet (else the generation would be further on)
+            return Refreshed(session, user, self.tokens.make(session))
         await self.end(
             session.user_id,
             session.id,
@@ -184,21 +241,43 @@ class Sessions:
         )
         raise RefreshRefused("REFRESH_TOKEN_REUSED")
 
-    async def _live_user(self, session: Session) -> User:
-        user = await User.get(session.user_id)
-        if user is None or not user.is_active or session.id not in user.session_ids:
+    async def _bridge(self, presented: str, user_agent: str, ip: str, request: Request | None) -> Refreshed:
+        """A refresh token of the version before generations (stored hashed in `refresh_tokens`,
+        single-use): claimed once, and answered with a token of its session's generation, rotated
+        as any. The loser of a race to claim it, within the grace window, gets the same successor;
+        a used one presented later is a reuse, as it was. Kept until the last of them expires:
+        SESSION_ABSOLUTE_LIFETIME_SECONDS after the upgrade."""
+        now, key = utcnow(), token_hash(presented)
+        found = await _tokens().find_one_and_update({"_id": key, "used_at": None}, {"$set": {"used_at": now}})
+        claimed = found is not None
+        found = found or await _tokens().find_one({"_id": key})
+        if found is None:
+            raise RefreshRefused("REFRESH_TOKEN_INVALID")
+        old = RefreshToken.model_validate(found)
+        session = await Session.get(old.session_id)
+        if session is None or session.revoked_at or session.expires_at <= now:
             raise RefreshRefused("SESSION_ENDED")
-        return user
+        generation = session.generation
+        if not claimed:
+            if old.used_at is None or now - old.used_at > self.grace:
+                await self.end(
+                    session.user_id,
+                    session.id,
+                    "refresh token reuse",
+                    event="refresh_token_reused",
+                    request=request,
+                )
+                raise RefreshRefused("REFRESH_TOKEN_REUSED")
+            # Used moments ago: by the claim of a racing request, whose successor it gets; or by
+            # a rotation of the version before, or a claim that failed before rotating (the
+            # session still at its first generation), and it rotates now.
+            generation = max(0, generation - 1)
+        return await self._refresh(
+            Presented(old.user_id, old.session_id, generation), user_agent, ip, request
+        )
 
-    async def _issue(self, session: Session, token: str | None = None) -> str:
-        token = token or new_secret()
-        await RefreshToken(
-            id=token_hash(token),
-            session_id=session.id,
-            user_id=session.user_id,
-            expires_at=session.absolute_expires_at,
-        ).insert()
-        return token
+    def _window(self) -> int:
+        return int(time.time() // self.limit.seconds) if self.limit is not None else 0
 
     async def live(self, user: User) -> list[Session]:
         """The live sessions of `user`, most recently used first."""
@@ -227,10 +306,7 @@ class Sessions:
         """End one session of `user_id`; False when it is not theirs or already gone. An ended
         session is an `event` in the account's security log, from `request`."""
         result = await _users().update_one({"_id": user_id}, {"$pull": {"session_ids": session_id}})
-        await _sessions().update_one(
-            {"_id": session_id, "user_id": user_id, "revoked_at": None},
-            {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}},
-        )
+        await self._expire_soon({"_id": session_id, "user_id": user_id}, reason)
         ended = result.modified_count == 1
         if ended:
             await security_log.record(user_id, event, request, session_id=session_id, reason=reason)
@@ -248,14 +324,29 @@ class Sessions:
         """End every session of `user_id`, except `keep` when given; when that ended any, one
         `event` in the account's security log, from `request`, says how many. How many ended."""
         await _users().update_one({"_id": user_id}, {"$set": {"session_ids": [keep] if keep else []}})
-        query: dict[str, object] = {"user_id": user_id, "revoked_at": None}
+        query: dict[str, object] = {"user_id": user_id}
         if keep:
             query["_id"] = {"$ne": keep}
+        ended = await self._expire_soon(query, reason)
+        if ended:
+            await security_log.record(user_id, event, request, reason=reason, sessions=ended)
+        return ended
+
+    async def _expire_soon(self, query: dict[str, Any], reason: str) -> int:
+        """Mark the live sessions `query` matches ended, their documents to go in a few minutes
+        (the TTL index): a request racing the end still reads "ended", and no ended session
+        keeps an idle session's life. How many it ended."""
+        now = utcnow()
         ended = await _sessions().update_many(
-            query, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+            query | {"revoked_at": None},
+            {
+                "$set": {
+                    "revoked_at": now,
+                    "revoked_reason": reason,
+                    "expires_at": now + timedelta(seconds=ENDED_SESSION_SECONDS),
+                }
+            },
         )
-        if ended.modified_count:
-            await security_log.record(user_id, event, request, reason=reason, sessions=ended.modified_count)
         return ended.modified_count
 
     async def confirm(self, session_id: str) -> None:
@@ -272,7 +363,7 @@ class Sessions:
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         """Delete every trace of a deleted user's sessions."""
-        # The tokens by their sessions (refresh_tokens is indexed by session, not by user).
+        # Refresh tokens of the version before, by their sessions (indexed by session, not user).
         session_ids = await _sessions().distinct("_id", {"user_id": user_id})
         await _tokens().delete_many({"session_id": {"$in": session_ids}})
         await _sessions().delete_many({"user_id": user_id})

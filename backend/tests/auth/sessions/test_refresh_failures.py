@@ -1,8 +1,9 @@
 """A refresh that fails half-way: each step of the rotation fails once (a failover), and the
 person stays signed in, the retry gets a working refresh cookie, and nothing is logged as theft.
 
-The rotation's steps (sessions/service.py): claim the old token, update the session, store the
-successor, answer. Each fails either before the database applied it or after (the answer lost).
+The refresh's steps (sessions/service.py): read the user, rotate the session (one atomic update,
+the only write but the rate limit's), answer. Each fails either before the database applied it
+or after (the answer lost).
 """
 
 from typing import Any
@@ -14,7 +15,8 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import AutoReconnect
 
 from backend.apps.auth.activity.log import SecurityEvent
-from backend.apps.auth.sessions.models import RefreshToken, Session
+from backend.apps.auth.sessions.models import Session
+from backend.apps.user.models import User
 from backend.tests.auth.sessions.test_sessions import CommandCounter, log_in, refresh_token_in, refresh_with
 from backend.tests.conftest import Server
 from backend.tests.helpers import bearer, register
@@ -75,9 +77,8 @@ async def assert_recovered(server: Server, old: str, failed: Response) -> str:
 
 
 STEPS = [
-    pytest.param(RefreshToken, "find_one_and_update", id="claim"),
-    pytest.param(Session, "find_one_and_update", id="session-update"),
-    pytest.param(RefreshToken, "insert_one", id="successor-insert"),
+    pytest.param(User, "find_one", id="user-read"),
+    pytest.param(Session, "find_one_and_update", id="rotation"),
 ]
 
 
@@ -99,11 +100,11 @@ async def test_a_step_failing_once_leaves_the_session_working(
 async def test_an_unfinished_rotation_keeps_the_old_token_usable_past_the_grace(
     make_server, monkeypatch: pytest.MonkeyPatch, document: type[Document], method: str
 ) -> None:
-    # The successor was never stored, so it was never handed out: however late the retry,
-    # the old token still works (no grace window at all here).
+    # The rotation was never applied, so no successor exists: however late the retry, the old
+    # token still works (no grace window at all here).
     async with make_server(refresh_grace_seconds=0) as server:
         old = await signed_in(server, f"late.{document.__name__.lower()}.{method}@example.com")
-        fail_once(monkeypatch, document, method, applied=method == "find_one_and_update")
+        fail_once(monkeypatch, document, method, applied=False)
 
         failed = await refresh_with(server, old)
 
@@ -118,7 +119,7 @@ async def test_an_answer_lost_after_the_rotation_is_answered_again(server: Serve
     retried = refresh_cookie_of(await refresh_with(server, old))
 
     assert retried == refresh_token_in(lost)  # the one successor, handed out again
-    assert await RefreshToken.find_all().count() == 2
+    assert [s.generation for s in await Session.find_all().to_list()] == [1]  # one rotation
     refresh_cookie_of(await refresh_with(server, retried))
     assert await reuse_events() == 0
 
@@ -128,7 +129,7 @@ async def test_real_reuse_after_a_recovered_failure_still_ends_the_session(
 ) -> None:
     async with make_server(refresh_grace_seconds=0) as server:
         stolen = await signed_in(server, "recovered.then.stolen@example.com")
-        fail_once(monkeypatch, RefreshToken, "insert_one", applied=False)
+        fail_once(monkeypatch, Session, "find_one_and_update", applied=False)
         newest = await assert_recovered(server, stolen, await refresh_with(server, stolen))
 
         replay = await refresh_with(server, stolen)  # its successor was handed out and used
@@ -141,7 +142,7 @@ async def test_real_reuse_after_a_recovered_failure_still_ends_the_session(
 
 # Counting wire commands needs the wire; mongomock has no protocol to listen to.
 @pytest.mark.parametrize("backend", ["wire"])
-async def test_a_refresh_costs_no_more_database_commands(make_server, wire_url: str) -> None:
+async def test_a_refresh_costs_three_database_commands(make_server, wire_url: str) -> None:
     counter = CommandCounter()
     client = AsyncMongoClient(wire_url, tz_aware=True, event_listeners=[counter])
     try:
@@ -157,11 +158,11 @@ async def test_a_refresh_costs_no_more_database_commands(make_server, wire_url: 
             counter.commands.clear()
             refresh_cookie_of(await refresh_with(server, token))  # its answer was lost: again
 
-            # Rate limits (per IP, per account), the token, the claim, the session, the user, the
-            # successor: as many as before the rotation was made safe to retry.
-            limits_and_token = ["findAndModify", "find", "findAndModify"]  # per IP, the token, per account
-            assert rotation == [*limits_and_token, "findAndModify", "findAndModify", "find", "insert"]
-            # The claim finds the token used; the successor, the session and the user are read.
-            assert counter.commands == [*limits_and_token, "findAndModify", "find", "find", "find"]
+            # The per-IP limit, the user (active, the session theirs), the rotation (the session's
+            # generation, deadlines and per-session limit in one atomic update): 3, 2 of them writes.
+            assert rotation == ["findAndModify", "find", "findAndModify"]
+            # The rotation matches nothing (the generation moved on); the session is read, and its
+            # current token, the same successor, answered again: 4, 2 of them writes.
+            assert counter.commands == ["findAndModify", "find", "findAndModify", "find"]
     finally:
         await client.close()

@@ -1,16 +1,18 @@
 """Sessions that can really be ended: refresh rotation, reuse detection, revocation."""
 
 import asyncio
-import hashlib
 from datetime import timedelta
 
 import pytest
 from httpx import AsyncClient, Response
 from pymongo import AsyncMongoClient, monitoring
 
+from backend.apps.auth.sessions import service
 from backend.apps.auth.sessions.models import RefreshToken, Session
+from backend.apps.auth.sessions.service import ENDED_SESSION_SECONDS
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
+from backend.core.crypto import new_secret, token_hash
 from backend.tests.conftest import Server
 from backend.tests.helpers import (
     PASSWORD,
@@ -63,14 +65,69 @@ async def test_login_sets_refresh_and_csrf_cookies(server: Server, client: Async
     assert refresh["value"] not in response.text  # the refresh token travels only in its cookie
 
 
-async def test_refresh_tokens_are_stored_only_as_hashes(client: AsyncClient) -> None:
-    await register(client, "hashed@example.com")
-    token = refresh_token_in(await log_in(client, "hashed@example.com"))
+async def test_refresh_tokens_are_not_stored(client: AsyncClient) -> None:
+    await register(client, "unstored@example.com")
+    token = refresh_token_in(await log_in(client, "unstored@example.com"))
 
-    stored = await RefreshToken.find_all().to_list()
+    session = await Session.get_pymongo_collection().find_one()
 
-    assert [t.id for t in stored] == [hashlib.sha256(token.encode()).hexdigest()]
-    assert token not in str(await RefreshToken.get_pymongo_collection().find_one())
+    # The token names its user, session and generation under a MAC; the session holds the
+    # generation, and nothing per token is written anywhere.
+    user_id, session_id, generation, mac = token.split(".")
+    assert (user_id, session_id, generation) == (str(session["user_id"]), session["_id"], "0")
+    assert session["generation"] == 0 and mac not in str(session)
+    assert await RefreshToken.find_all().count() == 0
+    assert (await client.post("/auth/jwt/refresh")).status_code == 200
+    assert await RefreshToken.find_all().count() == 0
+    assert (await Session.get(session_id)).generation == 1
+
+
+async def test_a_forged_refresh_token_is_refused_and_revokes_nothing(server: Server) -> None:
+    client = server.client()
+    await register(client, "forged@example.com")
+    token = refresh_token_in(await log_in(client, "forged@example.com"))
+    user_id, session_id, generation, mac = token.split(".")
+    forgeries = [
+        f"{user_id}.{session_id}.{int(generation) + 5}.{mac}",  # a later generation, the same MAC
+        f"{user_id}.{session_id}.{generation}.{mac[:-2]}AA",  # a garbled MAC
+        f"{user_id}.{session_id}.{generation}",  # no MAC at all
+        f"{user_id}.{session_id}.-1.{mac}",
+        f"{user_id}.{session_id}.{generation}.\u00e9{mac[1:]}",  # not ASCII
+        f"{user_id}.{session_id}.\u00b2.{mac}",  # a digit, but not an ASCII one
+    ]
+
+    for forged in forgeries:
+        cookie = f"FARM_refresh={forged}".encode()  # as a browser may send it: bytes, not all ASCII
+        response = await server.client().post("/auth/jwt/refresh", headers={"Cookie": cookie})
+        assert response.status_code == 401 and response.json() == {"detail": "REFRESH_TOKEN_INVALID"}
+
+    assert (await Session.get(session_id)).revoked_at is None
+    assert (await refresh_with(server, token)).status_code == 200
+
+
+async def test_refresh_tokens_survive_a_rotation_of_the_secret(make_server) -> None:
+    old_secret, new_secret = (f"{name}-secret-0123456789-abcdefghijklmnopqrstu" for name in ["old", "new"])
+
+    def keys(*secrets: str) -> dict[str, object]:
+        return {"jwt_secret_key": None, "jwt_secret_keys": ",".join(secrets)}
+
+    # Three instances on one database: before the rotation, during it (the new secret first,
+    # the old one still listed), after it.
+    async with (
+        make_server(**keys(old_secret)) as before,
+        make_server(share_with=before, **keys(new_secret, old_secret)) as during,
+        make_server(share_with=before, **keys(new_secret)) as after,
+    ):
+        client = before.client()
+        await register(client, "rotating.secret@example.com")
+        made_with_old = refresh_token_in(await log_in(client, "rotating.secret@example.com"))
+
+        successor = refresh_token_in(await refresh_with(during, made_with_old))
+
+        assert (await refresh_with(after, successor)).status_code == 200  # made with the new secret
+        older = refresh_token_in(await log_in(before.client(), "rotating.secret@example.com"))
+        assert (await refresh_with(after, older)).json() == {"detail": "REFRESH_TOKEN_INVALID"}
+        assert (await refresh_with(during, older)).status_code == 200
 
 
 async def test_refresh_rotates_and_keeps_the_session(server: Server, client: AsyncClient) -> None:
@@ -163,7 +220,7 @@ async def test_concurrent_refreshes_on_two_workers_rotate_once(make_server) -> N
 
         assert [r.status_code for r in responses] == [200] * 10
         assert len({refresh_token_in(r) for r in responses}) == 1  # one successor, handed to all
-        assert await RefreshToken.find_all().count() == 2  # the original and its one successor
+        assert [s.generation for s in await Session.find_all().to_list()] == [1]  # one rotation
 
 
 async def test_logout_ends_the_session_at_once(server: Server) -> None:
@@ -350,7 +407,6 @@ async def test_idle_and_absolute_deadlines(make_server) -> None:
         # Near the absolute deadline, a refresh extends the session only up to it.
         deadline = now + timedelta(seconds=100)
         await session.set({Session.absolute_expires_at: deadline})
-        await RefreshToken.find_all().update({"$set": {"expires_at": deadline}})
         refreshed = await client.post("/auth/jwt/refresh")
         assert int(cookie_attributes(refreshed, "FARM_refresh")["max-age"]) == pytest.approx(100, abs=5)
 
@@ -369,9 +425,15 @@ async def test_expiring_documents_have_ttl_indexes(client: AsyncClient) -> None:
 class CommandCounter(monitoring.CommandListener):
     def __init__(self) -> None:
         self.commands: list[str] = []
+        self.targets: list[tuple[str, str]] = []  # (command, collection), in order
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.commands.append(event.command_name)
+        self.targets.append((event.command_name, str(event.command.get(event.command_name))))
+
+    def clear(self) -> None:
+        self.commands.clear()
+        self.targets.clear()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -397,6 +459,34 @@ async def test_checking_an_access_token_costs_one_database_read(make_server, wir
         await client.close()
 
 
+# Counting wire commands needs the wire; mongomock has no protocol to listen to.
+@pytest.mark.parametrize("backend", ["wire"])
+async def test_a_password_login_costs_nine_database_commands(make_server, wire_url: str) -> None:
+    counter = CommandCounter()
+    client = AsyncMongoClient(wire_url, tz_aware=True, event_listeners=[counter])
+    try:
+        async with make_server(mongo_client=client) as server:
+            await register(server.client(), "counted.login@example.com")
+            await log_in(server.client(), "counted.login@example.com")  # the account's first sign-in
+            counter.clear()
+
+            await log_in(server.client(), "counted.login@example.com")
+
+            assert counter.targets == [
+                ("find", "rate_limits"),  # both login limits (per account, per IP), in one read
+                ("find", "users"),  # by address; the password verified (no rehash: not needed)
+                ("find", "second_factors"),  # is there a second step? (flows/factors.py)
+                ("aggregate", "passkeys"),  # ... a passkey counts as one
+                ("insert", "sessions"),  # the session; its refresh token is not stored
+                ("update", "users"),  # $push session_ids
+                ("find", "security_events"),  # the new-device check (activity/new_device.py) ...
+                ("find", "security_events"),  # ... twice
+                ("insert", "security_events"),  # the sign_in event
+            ]
+    finally:
+        await client.close()
+
+
 async def test_logout_others_keeps_only_this_session(server: Server) -> None:
     here, there = await two_devices(server, "others@example.com")
 
@@ -406,3 +496,76 @@ async def test_logout_others_keeps_only_this_session(server: Server) -> None:
     assert (await here.get("/users/me")).status_code == 200
     assert (await there.get("/users/me")).status_code == 401
     assert [s["current"] for s in (await here.get("/auth/sessions")).json()] == [True]
+
+
+async def a_session_of_the_version_before(client: AsyncClient, email: str) -> str:
+    """A session as the version before stored it (no generation) and its refresh token, stored
+    hashed in `refresh_tokens`: what an upgraded database holds."""
+    await register(client, email)
+    await log_in(client, email)
+    session = await Session.find_one()
+    fields = {"generation": "", "rotated_at": "", "refresh_window": "", "refresh_hits": ""}
+    await Session.get_pymongo_collection().update_one({"_id": session.id}, {"$unset": fields})
+    legacy = new_secret()
+    await RefreshToken(
+        id=token_hash(legacy),
+        session_id=session.id,
+        user_id=session.user_id,
+        expires_at=session.absolute_expires_at,
+    ).insert()
+    return legacy
+
+
+async def test_a_refresh_token_of_the_version_before_is_bridged_once(server: Server) -> None:
+    legacy = await a_session_of_the_version_before(server.client(), "upgraded@example.com")
+
+    bridged = await refresh_with(server, legacy)
+    racing = await refresh_with(server, legacy)  # another tab, within the grace window
+
+    assert bridged.status_code == racing.status_code == 200
+    successor = refresh_token_in(bridged)
+    assert refresh_token_in(racing) == successor and successor.count(".") == 3
+    assert (await RefreshToken.get(token_hash(legacy))).used_at is not None
+    assert (await refresh_with(server, successor)).status_code == 200
+
+
+async def test_a_used_refresh_token_of_the_version_before_is_a_reuse(make_server) -> None:
+    async with make_server(refresh_grace_seconds=0) as server:
+        legacy = await a_session_of_the_version_before(server.client(), "upgraded.stolen@example.com")
+        successor = refresh_token_in(await refresh_with(server, legacy))
+
+        replay = await refresh_with(server, legacy)
+
+        assert replay.json() == {"detail": "REFRESH_TOKEN_REUSED"}
+        assert (await refresh_with(server, successor)).json() == {"detail": "SESSION_ENDED"}
+        assert (await refresh_with(server, new_secret())).json() == {"detail": "REFRESH_TOKEN_INVALID"}
+
+
+async def test_ended_sessions_expire_within_minutes(server: Server) -> None:
+    one, two = await two_devices(server, "short.lived@example.com")
+    three = server.client()
+    await log_in(three, "short.lived@example.com")
+
+    assert (await one.post("/auth/jwt/logout")).status_code == 204
+    assert (await two.post("/auth/logout-all")).status_code == 204
+
+    sessions = await Session.find_all().to_list()
+    assert len(sessions) == 3 and all(s.revoked_at for s in sessions)
+    soon = timedelta(seconds=ENDED_SESSION_SECONDS + 10)
+    assert all(s.expires_at - utcnow() < soon for s in sessions)  # not their idle deadline
+
+
+async def test_sessions_beyond_the_cap_end_at_the_next_login(server: Server, monkeypatch) -> None:
+    monkeypatch.setattr(service, "MAX_SESSIONS_PER_USER", 2)
+    first = server.client()
+    await register(first, "many.devices@example.com")
+    await log_in(first, "many.devices@example.com")
+    oldest = (await Session.find_one()).id
+    for _ in range(2):
+        await log_in(server.client(), "many.devices@example.com")
+
+    sessions = {s.id: s for s in await Session.find_all().to_list()}
+
+    assert len(sessions) == 3 and [s for s in sessions if sessions[s].revoked_at] == [oldest]
+    assert sessions[oldest].expires_at - utcnow() < timedelta(seconds=ENDED_SESSION_SECONDS + 10)
+    assert (await first.post("/auth/jwt/refresh")).json() == {"detail": "SESSION_ENDED"}

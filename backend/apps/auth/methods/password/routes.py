@@ -135,9 +135,14 @@ def get_login_router(method: "PasswordMethod") -> APIRouter:
         POST /auth/mfa/verify."""
         method.origins.require(request)
         account, ip = normalize_email(credentials.username), client_ip(request)
-        # Checked before the password: while locked, even the right password is not tried.
-        await limiter.check(LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account)
-        await limiter.check(LOGIN_IP_RULE, ip, settings.rate_limit_login_ip)
+        # Checked before the password, both in one read: while locked, even the right password
+        # is not tried.
+        await limiter.check_all(
+            [
+                (LOGIN_ACCOUNT_RULE, account, settings.rate_limit_login_account),
+                (LOGIN_IP_RULE, ip, settings.rate_limit_login_ip),
+            ]
+        )
         user = await user_manager.authenticate(credentials)
         if user is None or not user.is_active:
             # An existing account's log counts the failure: one more read for any failed login,
