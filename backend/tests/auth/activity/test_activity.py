@@ -757,6 +757,18 @@ async def test_concurrent_first_sign_ins_from_a_new_device_mail_once(
     assert len(chrome) == 1 and chrome[0]["detail"]["count"] == 6 and chrome[0]["detail"]["new_device"]
 
 
+async def test_exactly_one_of_racing_first_writers_inserts_a_summary(server: Server) -> None:
+    # What the new-device mail (once) and the cap's trim rely on; logins through the app are
+    # serialised by password hashing, so the race is run on the summary itself, many times.
+    for attempt in range(10):
+        summary_id = ObjectId()
+        update = {"$setOnInsert": {"user_id": summary_id, "type": "sign_in"}, "$inc": {"detail.count": 1}}
+        inserted = await asyncio.gather(*(activity.count_on_summary(summary_id, update) for _ in range(8)))
+        assert sorted(inserted) == [False] * 7 + [True], attempt
+        stored = await SecurityEvent.get_pymongo_collection().find_one({"_id": summary_id})
+        assert stored is not None and stored["detail"]["count"] == 8
+
+
 # Devices and networks
 
 
