@@ -566,6 +566,31 @@ async def test_a_failing_log_never_fails_the_request(
     assert await logged("unlogged@example.com") == []
 
 
+async def test_a_failing_new_device_check_mails_nothing_and_says_not_new(
+    server: Server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = "unchecked@example.com"
+    await signed_up(server.client(), email)
+    notices: list[str] = []
+
+    async def notice(self: Any, user: User, device: str, ip: str) -> None:
+        notices.append(device)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the log cannot be read")
+
+    monkeypatch.setattr(ActivityLetters, "send_new_device_notice", notice)
+    monkeypatch.setattr(SecurityEvent.get_pymongo_collection(), "find", broken)
+
+    await login(server.client(headers={"User-Agent": CHROME_WINDOWS}), email)
+
+    assert "could not tell whether a sign-in comes from a new device" in caplog.text
+    monkeypatch.undo()
+    assert notices == []
+    chrome = [e for e in await logged(email) if e["device"] == "Chrome on Windows"]
+    assert len(chrome) == 1 and chrome[0]["detail"]["new_device"] is False
+
+
 async def test_deleting_a_user_deletes_their_log(server: Server) -> None:
     client = server.client()
     await signed_up(client, "leaving@example.com")
