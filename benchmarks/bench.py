@@ -13,7 +13,9 @@ apps round by round (stock, ours, stock, ours, ...) so both meet the same machin
   e. this app's worker memory after 1,000 and after 100,000 mixed requests, SecantusDB being
      restarted between chunks (its writes slow down until it restarts); run before d, whose
      10,000 tasks slow SecantusDB down for every user;
-  f. login and forgot-password timing for known against unknown accounts (this app).
+  f. login and forgot-password timing for known against unknown accounts (this app);
+  g. storage per active user: what two active days of 50 users leave in the database, and the
+     steady state (benchmarks/storage.py; its own report, YYYY-MM-DD-storage.md).
 
 Prints a Markdown table and writes benchmarks/reports/YYYY-MM-DD.md with PNG plots beside it.
 
@@ -33,7 +35,7 @@ from typing import Any, NoReturn
 
 import httpx
 
-from benchmarks import listing, machine, report, soak, storm, timing, wrk
+from benchmarks import listing, machine, report, soak, storage, storm, timing, wrk
 from benchmarks.listing import ListingFigures
 from benchmarks.servers import Servers, cpu_seconds, worker_pid
 from benchmarks.soak import SoakFigures
@@ -60,12 +62,14 @@ class Plan:
     soak_total: int = 100_000
     soak_budget_seconds: float = 900.0
     timing_rounds: int = 15
+    storage_users: int = 50
 
     @classmethod
     def quick(cls, rounds: int) -> "Plan":
         return cls(
             rounds=rounds, wrk_seconds=2, warmup_seconds=1, idle_seconds=3, storm_seconds=3,
             list_repeats=3, link_hops=3, soak_total=5_000, soak_budget_seconds=60, timing_rounds=5,
+            storage_users=5,
         )  # fmt: skip
 
 
@@ -164,7 +168,13 @@ def login_storm(servers: Servers, plan: Plan, results: Results, progress: Progre
 
 
 def measure_all(
-    servers: Servers, plan: Plan, results: Results, workdir: Path, progress: Progress, only: str
+    servers: Servers,
+    plan: Plan,
+    results: Results,
+    workdir: Path,
+    progress: Progress,
+    only: str,
+    out: Path = report.REPORTS,
 ) -> None:
     list_users = prepare(servers, progress)
     if "f" in only:
@@ -194,6 +204,10 @@ def measure_all(
             f"e. {results.soak.requests:,} mixed requests in {results.soak.seconds:.0f} s; "
             f"RSS {first / 1024:.1f} -> {last / 1024:.1f} MiB"
         )
+    if "g" in only:  # before d: its 10,000 tasks slow SecantusDB's writes down for everyone
+        figures = storage.measure(servers.db_url, workdir, plan.storage_users, "make bench", progress)
+        path = storage.write(figures, out)
+        progress(f"g. storage: {storage.kib(figures.steady_per_user)} per active user; {path}")
     if "d" in only:
         servers.restart_database()  # the listing starts from SecantusDB's fresh write speed
         results.listing = listing.measure(
@@ -234,10 +248,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="short rounds: a smoke check of the whole bench")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per comparison (>= 3)")
     parser.add_argument("--out", type=Path, default=report.REPORTS, help="where the report and plots go")
-    parser.add_argument("--only", default="abcdef", help="the sections to run, e.g. --only ab (default: all)")
+    parser.add_argument(
+        "--only", default="abcdefg", help="the sections to run, e.g. --only ab (default: all)"
+    )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or set(args.only) - set("abcdef"):
-        parser.error("--rounds must be at least 1; --only takes letters from abcdef")
+    if args.rounds < 1 or set(args.only) - set("abcdefg"):
+        parser.error("--rounds must be at least 1; --only takes letters from abcdefg")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with it ignored
     wrk.require_wrk()
@@ -259,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         with Servers(workdir) as servers:
             progress(f"SecantusDB {servers.db_url}, this app {servers.ours.url}, stock {servers.stock.url}")
             try:
-                measure_all(servers, plan, results, workdir, progress, args.only)
+                measure_all(servers, plan, results, workdir, progress, args.only, args.out)
             except Exception:
                 for app in servers.apps():
                     print(f"--- {app.name} log ---\n{app.log_tail()}", file=sys.stderr)

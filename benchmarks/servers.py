@@ -153,6 +153,36 @@ def form_encode(value: str) -> str:
     return quote(value, safe="")
 
 
+def start_this_app(
+    stack: contextlib.ExitStack,
+    workdir: Path,
+    db_url: str,
+    database: str = "bench_ours",
+    env: dict[str, str] | None = None,
+    name: str = "ours",
+) -> App:
+    """`python -m backend.serve` (one worker, development settings, rate limits off unless `env`
+    says otherwise) on a free port, on `database` of `db_url`; stopped when `stack` closes."""
+    port, data = free_port(HOST), Path(tempfile.mkdtemp(prefix="data-", dir=workdir))
+    settings = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "RATE_LIMIT_ENABLED": "false",
+        "DATA_DIR": str(data),
+        "MONGODB_URL": db_url,
+        "MONGODB_DB": database,
+        "HOST": HOST,
+        "PORT": str(port),
+        "LOG_LEVEL": "warning",
+        "JWT_LIFETIME_SECONDS": "7200",  # outlives the run: the soak's token must not expire
+        **(env or {}),
+    }
+    log = workdir / f"{name}.log"
+    process = spawn([sys.executable, "-m", "backend.serve"], env=settings, log=log)
+    stack.callback(stop, process)
+    return App("ours", "this app", f"http://{HOST}:{port}", database, process, log)
+
+
 class Servers(contextlib.ExitStack):
     """SecantusDB plus both apps, stopped when the `with` block ends."""
 
@@ -209,23 +239,7 @@ class Servers(contextlib.ExitStack):
                     time.sleep(0.2)
 
     def _start_ours(self) -> App:
-        port, data = free_port(HOST), Path(tempfile.mkdtemp(prefix="data-", dir=self.workdir))
-        env = {
-            **os.environ,
-            "ENVIRONMENT": "development",
-            "RATE_LIMIT_ENABLED": "false",
-            "DATA_DIR": str(data),
-            "MONGODB_URL": self.db_url,
-            "MONGODB_DB": "bench_ours",
-            "HOST": HOST,
-            "PORT": str(port),
-            "LOG_LEVEL": "warning",
-            "JWT_LIFETIME_SECONDS": "7200",  # outlives the run: the soak's token must not expire
-        }
-        log = self.workdir / "ours.log"
-        process = spawn([sys.executable, "-m", "backend.serve"], env=env, log=log)
-        self.callback(stop, process)
-        return App("ours", "this app", f"http://{HOST}:{port}", "bench_ours", process, log)
+        return start_this_app(self, self.workdir, self.db_url)
 
     def _start_stock(self) -> App:
         port = free_port(HOST)

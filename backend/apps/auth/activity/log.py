@@ -8,9 +8,18 @@ Entries expire after `SECURITY_LOG_RETENTION_DAYS` through a TTL index. Writing 
 fails the request it describes: a failed write is logged and forgotten (OWASP ASVS 5.0 16.x:
 security logging must not become a way to deny service).
 
-Failed attempts are summarised: one `sign_in_failed` event per account per hour, its `count`
-incremented, so a password-guessing run costs one document, not one per guess. The moment the
-account's login limit starts refusing is one `locked_out` event.
+Repeated routine events are summarised, so an account's log grows with what happens to it, not
+with how often its owner signs in. Sign-ins: one `sign_in` event per account, device and network
+(new_device.py), its `count` incremented, `at` the latest sign-in (so it expires
+SECURITY_LOG_RETENTION_DAYS after the last one) and `detail.first_at` the first. Failed attempts:
+one `sign_in_failed` event per account per hour, so a password-guessing run costs one document,
+not one per guess. Both meet concurrent writers on a deterministic `_id` (`count_on_summary`).
+Everything else (a password changed, a factor removed, a token reused, a sign-out) is one event
+each. The moment the account's login limit starts refusing is one `locked_out` event.
+
+And each account keeps at most `MAX_EVENTS_PER_ACCOUNT` events: whenever its log gains a summary
+(a sign-in from a new device or network, the first failure of an hour) the oldest beyond the cap
+are dropped (`SecurityLog.trim`), so a known device's sign-in costs nothing more.
 
 What else this package does: counting failed sign-ins toward the lockout (failures.py), the
 mail about a sign-in from a new device (new_device.py), the security notices (letters.py), and
@@ -71,6 +80,9 @@ FailureKind = Literal["password", "second_factor", "confirmation", "link_passwor
 USER_AGENT_MAX = 256
 EXPIRY_INDEX = "expiry"
 FAILURE_WINDOW_SECONDS = 3600  # one sign_in_failed event per account per hour
+# The most events an account keeps: 90 days of a busy account's deliberate acts (sign-outs,
+# changes) and summaries fit many times over; what is older beyond it is dropped.
+MAX_EVENTS_PER_ACCOUNT = 1000
 
 
 class SecurityEvent(Document):
@@ -87,11 +99,9 @@ class SecurityEvent(Document):
         name = "security_events"
         # The expiry index is made by SecurityLog.ensure_indexes(): its lifetime is a setting.
         indexes = [
+            # The activity pages, the cap's trim, a deleted user's log: all by account, newest first.
+            # ("Has this account signed in from here before?" reads the summary by its `_id`.)
             IndexModel([("user_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="user_at"),
-            # "Has this account signed in from here before?" (SignInLog) reads only sign-ins.
-            IndexModel(
-                [("user_id", ASCENDING), ("type", ASCENDING), ("at", DESCENDING)], name="user_type_at"
-            ),
         ]
 
 
@@ -152,14 +162,26 @@ class SecurityLog:
             "$inc": {"detail.count": 1, f"detail.kinds.{kind}": 1},
         }
         try:
-            for _ in range(2):
-                try:
-                    await events().update_one({"_id": summary_id}, update, upsert=True)
-                    return
-                except DuplicateKeyError:  # a concurrent first failure inserted it: now an update
-                    continue
+            if await count_on_summary(summary_id, update):
+                await self.trim(user_id)
         except Exception:
             logger.warning("could not record a failed sign-in", exc_info=True)
+
+    async def trim(self, user_id: PydanticObjectId) -> list[dict[str, Any]]:
+        """Drop `user_id`'s events beyond the newest MAX_EVENTS_PER_ACCOUNT; the newest (their
+        `_id`, `type` and `at`, newest first), read in the same command. Raises on failure.
+
+        One range read of the (user_id, at, _id) index; a delete only when over the cap."""
+        newest = events().find({"user_id": user_id}, projection={"type": 1, "at": 1})
+        newest = newest.sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(MAX_EVENTS_PER_ACCOUNT + 1)
+        kept = await newest.batch_size(MAX_EVENTS_PER_ACCOUNT + 1).to_list()
+        if len(kept) > MAX_EVENTS_PER_ACCOUNT:
+            # The oldest kept and anything at the same moment go too: a tie costs a few events,
+            # not an `$or` on (at, _id) that the index range could not serve.
+            cut = kept[MAX_EVENTS_PER_ACCOUNT]["at"]
+            await events().delete_many({"user_id": user_id, "at": {"$lte": cut}})
+            kept = [event for event in kept if event["at"] > cut]
+        return kept
 
     async def ensure_indexes(self, settings: Settings) -> None:
         """The TTL index that expires events after SECURITY_LOG_RETENTION_DAYS, made at start-up;
@@ -188,6 +210,24 @@ class SecurityLog:
 
 
 security_log = SecurityLog()
+
+
+async def count_on_summary(summary_id: ObjectId, update: dict[str, Any]) -> bool:
+    """Apply `update` (its `$inc`, `$set`, `$setOnInsert`) to the summary `summary_id`, inserting
+    it if there is none; True when this call inserted it (exactly one of racing first writers).
+    Raises on failure.
+
+    An `update` with upsert, read by its `upserted_id`: a concurrent first writer's insert makes
+    mongod answer the other with a duplicate key (then retried as an update), and SecantusDB
+    answers racing findAndModify upserts with no document (several would each take themselves
+    for the first), but both name the one upsert that inserted."""
+    for _ in range(2):
+        try:
+            result = await events().update_one({"_id": summary_id}, update, upsert=True)
+            return result.upserted_id is not None
+        except DuplicateKeyError:  # a concurrent first writer inserted it: now an update
+            continue
+    raise RuntimeError("the summary could not be updated")
 
 
 def _summary_id(user_id: PydanticObjectId, window: int) -> ObjectId:

@@ -5,6 +5,7 @@ Events are read through `GET /users/me/activity` where a session is at hand, els
 the collection (`logged`), oldest first, so a test reads them in the order they happened.
 """
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
@@ -12,10 +13,13 @@ from typing import Any, get_args
 import pytest
 from bson import ObjectId
 from httpx import ASGITransport, AsyncClient
+from pymongo import AsyncMongoClient, monitoring
 
 from backend.apps.auth.activity import log as activity
 from backend.apps.auth.activity.device import BROWSERS, SYSTEMS, describe_device, ip_network
+from backend.apps.auth.activity.letters import ActivityLetters
 from backend.apps.auth.activity.log import EXPIRY_INDEX, EventType, SecurityEvent, security_log
+from backend.apps.auth.activity.new_device import SignInLog
 from backend.apps.user.models import User
 from backend.core.clock import utcnow
 from backend.tests.auth.methods.passkeys.test_passkeys import sign_in as passkey_sign_in
@@ -133,6 +137,9 @@ async def test_a_password_sign_in_is_logged_with_where_it_came_from(server: Serv
         "method": "password",
         "session_id": claims_of(token)["sid"],
         "new_device": False,
+        "count": 1,
+        "methods": {"password": 1},
+        "first_at": event["at"],
     }
     stored = once(await logged("ada@example.com"), "sign_in")
     assert isinstance(stored["at"], datetime)  # a BSON date: what a TTL index expires
@@ -147,6 +154,7 @@ async def test_sign_ins_by_link_passkey_and_second_factor_name_both_steps(
     authenticator, _ = await add_passkey(client)
 
     by_code = await verify(server.client(), await ticket_for(server, email), code=clock.code(secret))
+    assert once(await logged(email), "sign_in")["detail"]["second_factor"] == "totp"
     clock.advance()
     by_recovery_code = await verify(server.client(), await ticket_for(server, email), recovery_code=codes[0])
     second = server.client()
@@ -163,17 +171,20 @@ async def test_sign_ins_by_link_passkey_and_second_factor_name_both_steps(
 
     answers = [by_code, by_recovery_code, by_passkey, by_link_and_code, passkey_alone]
     assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
-    sign_ins = [e for e in await logged(email) if e["type"] == "sign_in"]
-    assert [(e["detail"]["method"], e["detail"].get("second_factor")) for e in sign_ins] == [
-        ("password", None),  # the sign-up's login, before any factor
-        ("password", "totp"),
-        ("password", "recovery_code"),
-        ("password", "passkey"),
-        ("sign_in_link", "totp"),
-        ("passkey", None),
-    ]
-    sids = [claims_of(a.json()["access_token"])["sid"] for a in answers]
-    assert [e["detail"]["session_id"] for e in sign_ins[1:]] == sids
+    # All from one device and network: one summary, counting each way in.
+    sign_in = once(await logged(email), "sign_in")
+    assert sign_in["detail"]["count"] == 6
+    assert sign_in["detail"]["methods"] == {
+        "password": 1,  # the sign-up's login, before any factor
+        "password+totp": 1,
+        "password+recovery_code": 1,
+        "password+passkey": 1,
+        "sign_in_link+totp": 1,
+        "passkey": 1,
+    }
+    # The latest one's method and session; its second factor, none, replaces the one before.
+    assert sign_in["detail"]["method"] == "passkey" and "second_factor" not in sign_in["detail"]
+    assert sign_in["detail"]["session_id"] == claims_of(passkey_alone.json()["access_token"])["sid"]
 
 
 async def test_a_sign_in_link_alone_is_logged_as_such(server: Server) -> None:
@@ -206,15 +217,14 @@ async def test_providers_sign_in_link_unlink_and_a_first_password_is_set(
         events = await logged(person.email)
         assert types(events) == [
             "provider_linked",  # made with the account
-            "sign_in",
             "password_set",
             "session_ended",  # the reset ends every session
-            "sign_in",
+            "sign_in",  # both sign-ins, from one device and network: the latest's time
             "provider_unlinked",
         ]
-        assert events[0]["detail"] == {"provider": "corp"} and events[5]["detail"] == {"provider": "corp"}
-        assert events[1]["detail"]["method"] == "provider:corp"
-        assert events[3]["detail"] == {"reason": "password reset", "sessions": 1}
+        assert events[0]["detail"] == {"provider": "corp"} and events[4]["detail"] == {"provider": "corp"}
+        assert events[3]["detail"]["methods"] == {"provider:corp": 1, "password": 1}
+        assert events[2]["detail"] == {"reason": "password reset", "sessions": 1}
         assert all(e["ip"] == "127.0.0.1" and e["device"] == "Python script" for e in events)
 
 
@@ -232,10 +242,11 @@ async def test_sign_outs_and_ended_sessions_are_logged(server: Server) -> None:
     assert (await laptop.post("/auth/jwt/logout")).status_code == 204
 
     events = await logged(email)
-    assert types(events) == ["sign_in"] * 4 + ["session_ended", "session_ended", "sign_out"]
-    assert events[4]["detail"] == {"session_id": sids[1], "reason": "ended from another session"}
-    assert events[5]["detail"] == {"reason": "ended from another session", "sessions": 2}
-    assert events[6]["detail"] == {"session_id": sids[0], "reason": "logout"}
+    assert types(events) == ["sign_in", "session_ended", "session_ended", "sign_out"]
+    assert events[0]["detail"]["count"] == 4
+    assert events[1]["detail"] == {"session_id": sids[1], "reason": "ended from another session"}
+    assert events[2]["detail"] == {"reason": "ended from another session", "sessions": 2}
+    assert events[3]["detail"] == {"session_id": sids[0], "reason": "logout"}
     # Signing out everywhere is one sign-out, for every session.
     again, other = server.client(), server.client()
     await login(again, email)
@@ -283,21 +294,20 @@ async def test_password_change_and_reset_are_logged(server: Server) -> None:
     assert (wrong.status_code, changed.status_code, reset.status_code) == (400, 200, 200)
     events = await logged(email)
     assert types(events) == [
-        "sign_in",
         "address_verified",
-        "sign_in",
+        "sign_in",  # both sign-ins, from one device and network: the latest's time
         "password_change_refused",
         "password_changed",
         "session_ended",
         "password_reset",
         "session_ended",
     ]
-    assert events[1]["detail"] == {"via": "verification_link"}
+    assert events[0]["detail"] == {"via": "verification_link"}
     # Not a failed sign-in: the one asking is signed in; the session it came from is named.
-    assert events[3]["detail"] == {"session_id": claims_of(signed_in)["sid"]}
-    assert events[4]["detail"] == {} and events[4]["device"] == "Python script"
-    assert events[5]["detail"] == {"reason": "password changed", "sessions": 1}
-    assert events[7]["detail"] == {"reason": "password reset", "sessions": 1}
+    assert events[2]["detail"] == {"session_id": claims_of(signed_in)["sid"]}
+    assert events[3]["detail"] == {} and events[3]["device"] == "Python script"
+    assert events[4]["detail"] == {"reason": "password changed", "sessions": 1}
+    assert events[6]["detail"] == {"reason": "password reset", "sessions": 1}
 
 
 # Failed attempts and lockouts
@@ -388,17 +398,16 @@ async def test_second_factor_changes_are_logged(server: Server, clock: Clock) ->
 
     events = await logged(email)
     assert types(events) == [
-        "sign_in",
         "address_verified",
         "second_factor_added",
         "recovery_codes_regenerated",
-        "sign_in",
+        "sign_in",  # both sign-ins: the latest's time
         "second_factor_removed",
         "session_ended",
     ]
-    assert events[2]["detail"] == {"factor": "totp"} and events[5]["detail"] == {"factor": "totp"}
-    assert events[3]["detail"] == {}
-    assert events[6]["detail"] == {"reason": "second factor removed", "sessions": 1}
+    assert events[1]["detail"] == {"factor": "totp"} and events[4]["detail"] == {"factor": "totp"}
+    assert events[2]["detail"] == {}
+    assert events[5]["detail"] == {"reason": "second factor removed", "sessions": 1}
 
 
 async def test_passkeys_added_and_removed_are_logged(server: Server, clock: Clock) -> None:
@@ -493,6 +502,7 @@ async def test_superusers_read_anyones_log_and_nobody_else_does(server: Server) 
     await login(server.client(), "watched@example.com")
     admin = await superuser_client(server)
     user, root = await user_named("watched@example.com"), await user_named("root@example.com")
+    await security_log.record(user.id, "password_changed")  # a second event: a second page
 
     theirs = await admin.get(f"/users/{user.id}/activity", params={"limit": 1})
 
@@ -552,9 +562,33 @@ async def test_a_failing_log_never_fails_the_request(
     assert [r.status_code for r in (wrong, first, second, out)] == [400, 200, 200, 204]
     assert "could not record a failed sign-in" in caplog.text
     assert "could not record the security event sign_in" in caplog.text
-    assert "could not tell whether a sign-in comes from a new device" in caplog.text
     monkeypatch.undo()
     assert await logged("unlogged@example.com") == []
+
+
+async def test_a_failing_new_device_check_mails_nothing_and_says_not_new(
+    server: Server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = "unchecked@example.com"
+    await signed_up(server.client(), email)
+    notices: list[str] = []
+
+    async def notice(self: Any, user: User, device: str, ip: str) -> None:
+        notices.append(device)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the log cannot be read")
+
+    monkeypatch.setattr(ActivityLetters, "send_new_device_notice", notice)
+    monkeypatch.setattr(SecurityEvent.get_pymongo_collection(), "find", broken)
+
+    await login(server.client(headers={"User-Agent": CHROME_WINDOWS}), email)
+
+    assert "could not tell whether a sign-in comes from a new device" in caplog.text
+    monkeypatch.undo()
+    assert notices == []
+    chrome = [e for e in await logged(email) if e["device"] == "Chrome on Windows"]
+    assert len(chrome) == 1 and chrome[0]["detail"]["new_device"] is False
 
 
 async def test_deleting_a_user_deletes_their_log(server: Server) -> None:
@@ -590,8 +624,14 @@ async def test_a_sign_in_from_a_new_device_or_network_is_mailed(
             client_at(server, "203.0.113.77", headers={"User-Agent": FIREFOX_LINUX}), email
         )  # same /24
 
+        # One summary per device and network: the first (nothing to compare with), Chrome, elsewhere.
         sign_ins = [e for e in await logged(email) if e["type"] == "sign_in"]
-        assert [e["detail"]["new_device"] for e in sign_ins] == [False, False, True, True, False]
+        assert [(e["device"], e["network"], e["detail"]["count"]) for e in sign_ins] == [
+            ("Firefox on Linux", "127.0.0.0/24", 2),
+            ("Chrome on Windows", "127.0.0.0/24", 1),
+            ("Firefox on Linux", "203.0.113.0/24", 2),
+        ]
+        assert [e["detail"]["new_device"] for e in sign_ins] == [False, True, True]
         messages = await inbox.wait_for(3)
         notices = [m for m in messages if m["Subject"] == NEW_DEVICE_SUBJECT]
         assert len(notices) == 2 and {m["To"] for m in notices} == {email}
@@ -602,6 +642,156 @@ async def test_a_sign_in_from_a_new_device_or_network_is_mailed(
             assert f"from {device}, IP {ip}," in text
             assert "End that session here: https://farm.test/account/sessions" in text and "token" not in text
             assert 'href="https://farm.test/account/sessions"' in html and device in html and ip in html
+
+
+async def test_sign_ins_from_one_device_and_network_are_one_event_counting_them(server: Server) -> None:
+    email = "regular@example.com"
+    await register(server.client(), email)
+    firefox = [server.client(headers={"User-Agent": FIREFOX_LINUX}) for _ in range(3)]
+    sids = [claims_of(await login(browser, email))["sid"] for browser in firefox]
+    await login(server.client(headers={"User-Agent": CHROME_WINDOWS}), email)
+    await login(client_at(server, "198.51.100.4", headers={"User-Agent": FIREFOX_LINUX}), email)
+
+    summaries = [e for e in await logged(email) if e["type"] == "sign_in"]
+    assert [(e["device"], e["network"], e["detail"]["count"]) for e in summaries] == [
+        ("Firefox on Linux", "127.0.0.0/24", 3),
+        ("Chrome on Windows", "127.0.0.0/24", 1),
+        ("Firefox on Linux", "198.51.100.0/24", 1),
+    ]
+    here = summaries[0]
+    assert here["detail"]["first_at"] < here["at"]  # the first and the latest sign-in from here
+    assert here["detail"]["session_id"] == sids[-1] and here["detail"]["methods"] == {"password": 3}
+    # The API shows the summary as stored: one entry, "Signed in 3 times".
+    [shown] = [e for e in await activity_of(firefox[0]) if e["id"] == str(here["_id"])]
+    assert shown["detail"]["count"] == 3 and shown["device"] == "Firefox on Linux"
+
+
+async def test_each_account_keeps_at_most_its_cap_of_events(
+    make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activity, "MAX_EVENTS_PER_ACCOUNT", 5)
+    async with make_server() as server:
+        email = "busy@example.com"
+        browser = server.client(headers={"User-Agent": FIREFOX_LINUX})
+        await signed_up(browser, email)
+        user = await user_named(email)
+        long_ago = utcnow() - timedelta(days=30)
+        await SecurityEvent.get_pymongo_collection().insert_many(
+            [
+                {
+                    "user_id": user.id,
+                    "type": "sign_out",
+                    "at": long_ago + timedelta(minutes=n),
+                    "detail": {"n": n},
+                }
+                for n in range(8)
+            ]
+        )
+        await login(browser, email)  # a known device and network: nothing more is read or dropped
+        assert len(await logged(email)) == 9
+
+        await login(server.client(headers={"User-Agent": CHROME_WINDOWS}), email)  # a new one
+
+        kept = await logged(email)
+        assert len(kept) == 5  # the newest: the two sign-in summaries and the latest three sign-outs
+        assert [e["detail"].get("n") for e in kept if e["type"] == "sign_out"] == [5, 6, 7]
+        assert [e["device"] for e in kept if e["type"] == "sign_in"] == [
+            "Firefox on Linux",
+            "Chrome on Windows",
+        ]
+        # The first failure of an hour makes a summary too, and checks the cap.
+        await SecurityEvent.get_pymongo_collection().insert_many(
+            [{"user_id": user.id, "type": "sign_out", "at": long_ago, "detail": {}} for _ in range(3)]
+        )
+        wrong = await browser.post("/auth/jwt/login", data={"username": email, "password": "nope"})
+        assert wrong.status_code == 400
+        kept = await logged(email)
+        assert len(kept) == 5 and kept[-1]["type"] == "sign_in_failed"
+
+
+class CollectionCommands(monitoring.CommandListener):
+    """The commands sent to `security_events`, by name."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command.get(event.command_name) == "security_events":
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+# Counting wire commands needs the wire; mongomock has no protocol to listen to.
+@pytest.mark.parametrize("backend", ["wire"])
+async def test_a_sign_in_costs_one_log_command_from_a_known_device_two_from_a_new_one(
+    make_server: ServerFactory, wire_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = CollectionCommands()
+    sent: list[list[str]] = []
+    original = SignInLog.signed_in
+
+    async def counted(self: SignInLog, *args: Any, **kwargs: Any) -> None:
+        counter.commands.clear()
+        await original(self, *args, **kwargs)
+        sent.append(counter.commands.copy())
+
+    monkeypatch.setattr(SignInLog, "signed_in", counted)
+    client = AsyncMongoClient(wire_url, tz_aware=True, event_listeners=[counter])
+    try:
+        async with make_server(mongo_client=client) as server:
+            email = "counted-sign-ins@example.com"
+            await register(server.client(), email)
+            await login(server.client(headers={"User-Agent": FIREFOX_LINUX}), email)
+            await login(server.client(headers={"User-Agent": FIREFOX_LINUX}), email)
+            await login(server.client(headers={"User-Agent": CHROME_WINDOWS}), email)
+
+            assert sent == [
+                # The account's first sign-in: the summary inserted, the account's newest events
+                # read (no other sign-in: not a new device, so the summary says so).
+                ["update", "find", "update"],
+                ["update"],  # a known device and network: the summary counts it
+                ["update", "find"],  # a new one: inserted, and the newest events read
+            ]
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("backend", ["wire"])
+async def test_concurrent_first_sign_ins_from_a_new_device_mail_once(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = "racing@example.com"
+    await signed_up(server.client(), email)
+    notices: list[str] = []
+
+    async def notice(self: Any, user: User, device: str, ip: str) -> None:
+        notices.append(device)
+
+    monkeypatch.setattr(ActivityLetters, "send_new_device_notice", notice)
+
+    browsers = [server.client(headers={"User-Agent": CHROME_WINDOWS}) for _ in range(6)]
+    await asyncio.gather(*(login(browser, email) for browser in browsers))
+
+    assert notices == ["Chrome on Windows"]
+    chrome = [e for e in await logged(email) if e["device"] == "Chrome on Windows"]
+    assert len(chrome) == 1 and chrome[0]["detail"]["count"] == 6 and chrome[0]["detail"]["new_device"]
+
+
+async def test_exactly_one_of_racing_first_writers_inserts_a_summary(server: Server) -> None:
+    # What the new-device mail (once) and the cap's trim rely on; logins through the app are
+    # serialised by password hashing, so the race is run on the summary itself, many times.
+    for attempt in range(10):
+        summary_id = ObjectId()
+        update = {"$setOnInsert": {"user_id": summary_id, "type": "sign_in"}, "$inc": {"detail.count": 1}}
+        inserted = await asyncio.gather(*(activity.count_on_summary(summary_id, update) for _ in range(8)))
+        assert sorted(inserted) == [False] * 7 + [True], attempt
+        stored = await SecurityEvent.get_pymongo_collection().find_one({"_id": summary_id})
+        assert stored is not None and stored["detail"]["count"] == 8
 
 
 # Devices and networks

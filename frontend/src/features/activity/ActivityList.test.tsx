@@ -23,6 +23,7 @@ describe("ActivityList", () => {
         events: [
           event("e1", "sign_in", { method: "password", second_factor: "totp", new_device: true }),
           event("e2", "sign_in_failed", { count: 3 }, ""),
+          event("e5", "sign_in", { method: "passkey", count: 4, first_at: new Date(Date.now() - 2 * 86_400_000).toISOString() }),
         ],
         next: "c1",
       },
@@ -48,6 +49,7 @@ describe("ActivityList", () => {
     expect(items()).toEqual([
       "Signed in with a password and an authenticator codenew device5 minutes ago · Firefox on Linux · IP 203.0.113.7",
       "3 failed sign-in attemptscheck5 minutes ago · Firefox on Linux · IP 203.0.113.7", // device from the user agent
+      "Signed in 4 times with a passkey5 minutes ago · first 2 days ago · Firefox on Linux · IP 203.0.113.7",
     ]);
     expect(container.querySelector("time")?.getAttribute("title")).toMatch(/\d{4}/);
 
@@ -55,9 +57,9 @@ describe("ActivityList", () => {
     await act(async () => more?.click());
 
     expect(fetchPage).toHaveBeenLastCalledWith("c1");
-    expect(items()).toHaveLength(4); // the repeated event is shown once
-    expect(items()[2]).toContain("Sign-in with Corp ID linked");
-    expect(items()[3]).toContain("Security event: some new type");
+    expect(items()).toHaveLength(5); // the repeated event is shown once
+    expect(items()[3]).toContain("Sign-in with Corp ID linked");
+    expect(items()[4]).toContain("Security event: some new type");
     expect([...container.querySelectorAll("button")].some((button) => button.textContent === "Load more")).toBe(false);
     await act(() => root.unmount());
   });

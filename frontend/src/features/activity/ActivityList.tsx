@@ -72,6 +72,9 @@ export function ActivityList({ fetchPage, label = "Security activity" }: { fetch
 function ActivityItem({ event, labels }: { event: ActivityEvent; labels: ProviderLabels }) {
   const attention = needsAttention(event.type);
   const device = event.device || describeDevice(event.user_agent);
+  // A summary of several sign-ins (`at` the latest) also says when the first was.
+  const firstAt = event.detail?.first_at;
+  const first = typeof firstAt === "string" && firstAt !== event.at ? firstAt : null;
   return (
     <li className={attention ? "activity-item attention" : "activity-item"}>
       <span className="what">
@@ -83,6 +86,14 @@ function ActivityItem({ event, labels }: { event: ActivityEvent; labels: Provide
         <time dateTime={event.at} title={exactTime(event.at)}>
           {timeAgo(event.at)}
         </time>
+        {first && (
+          <>
+            {" · first "}
+            <time dateTime={first} title={exactTime(first)}>
+              {timeAgo(first)}
+            </time>
+          </>
+        )}
         {" · "}
         {device}
         {event.ip && ` · IP ${event.ip}`}

@@ -25,6 +25,19 @@ describe("security activity as sentences", () => {
     expect(describeActivity({ type: "sign_in", detail: null })).toBe("Signed in");
   });
 
+  it("counts the sign-ins a summary stands for, and names the latest's way in", () => {
+    expect(say("sign_in", { method: "password", count: 5, methods: { password: 5 } })).toBe("Signed in 5 times with a password");
+    expect(say("sign_in", { method: "password", count: 1, methods: { password: 1 } })).toBe("Signed in with a password");
+    expect(
+      say("sign_in", { method: "passkey", second_factor: null, count: 3, methods: { password: 2, passkey: 1 } }),
+    ).toBe("Signed in 3 times, the latest with a passkey");
+    expect(say("sign_in", { method: "password", second_factor: "totp", count: 2 })).toBe(
+      "Signed in 2 times with a password and an authenticator code",
+    );
+    expect(say("sign_in", { count: 4 })).toBe("Signed in 4 times");
+    expect(say("sign_in", { method: "password", count: "many" })).toBe("Signed in with a password");
+  });
+
   it("counts failed attempts", () => {
     expect(say("sign_in_failed", { count: 3 })).toBe("3 failed sign-in attempts");
     expect(say("sign_in_failed", { count: 1 })).toBe("1 failed sign-in attempt");

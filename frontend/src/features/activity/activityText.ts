@@ -63,12 +63,23 @@ function signInMethod(method: string | null, labels: ProviderLabels): string | n
   return SIGN_IN_METHODS[method] ?? method.replace(/_/g, " ");
 }
 
+/**
+ * A sign-in, or the summary of several from one device and network (`count`, `methods`: how many
+ * each way; `method` and `second_factor` are the latest's): "Signed in 5 times with a password",
+ * "Signed in 5 times, the latest with a passkey" when they were made in more than one way.
+ */
 function signIn(detail: ActivityFact["detail"], labels: ProviderLabels): string {
   const method = signInMethod(text(detail, "method"), labels);
   const second = text(detail, "second_factor");
   const secondText = second === null ? null : (SECOND_STEPS[second] ?? "a second factor");
-  if (method === null) return secondText ? `Signed in with ${secondText}` : "Signed in";
-  return secondText ? `Signed in with ${method} and ${secondText}` : `Signed in with ${method}`;
+  const how = method === null ? secondText : secondText ? `${method} and ${secondText}` : method;
+  const n = count(detail, "count");
+  if (n === null || n <= 1) return how ? `Signed in with ${how}` : "Signed in";
+  const methods = detail?.methods;
+  const ways = methods !== null && typeof methods === "object" ? Object.keys(methods).length : 1;
+  const times = `Signed in ${n} times`;
+  if (how === null) return times;
+  return ways > 1 ? `${times}, the latest with ${how}` : `${times} with ${how}`;
 }
 
 function plural(n: number, one: string, many: string): string {

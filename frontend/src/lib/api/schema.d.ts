@@ -1690,7 +1690,7 @@ export interface components {
             device: string;
             /**
              * Detail
-             * @description by type: `method`, `second_factor`, `session_id`, `new_device` (sign_in); `count`, `kinds`, `last_at` (sign_in_failed); `reason`, `session_id` or `sessions` (sign_out, session_ended); `factor`, `name`, `passkey_id`, `provider`, `by`, ...
+             * @description by type: `method`, `second_factor`, `session_id` (the latest), `new_device` (the first), `count`, `methods`, `first_at` (sign_in: a summary of the sign-ins from one device and network, `at` the latest); `count`, `kinds`, `last_at` (sign_in_failed); `reason`, `session_id` or `sessions` (sign_out, session_ended); `factor`, `name`, `passkey_id`, `provider`, `by`, ...
              */
             detail: {
                 [key: string]: unknown;
