@@ -139,7 +139,7 @@ class Postman:
                         if claimed is None:
                             slots.release()
                             break
-                        task = asyncio.create_task(self._deliver(claimed))
+                        task = asyncio.create_task(self._logged(self._deliver(claimed)))
                         self.sending.add(task)
                         task.add_done_callback(lambda done: (self.sending.discard(done), slots.release()))
                 except Exception as exc:  # the database is away: try again later
