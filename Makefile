@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 .PHONY: help run dev install frontend test lint format api api-check test-backend test-frontend e2e chromium \
-	bench lighthouse secret totp-key keys superuser idp clean
+	bench lighthouse secret totp-key keys superuser migrate idp clean
 
 help:
 	@echo "make run        build the frontend, start the embedded database and the app at http://localhost:8000"
@@ -31,6 +31,7 @@ help:
 	@echo "make keys       write a new signing key (RS256/ES256/EdDSA) to JWT_KEYS_DIR; NEXT=1: publish"
 	@echo "                it first, signing only once renamed without .next"
 	@echo "make superuser  create a superuser (EMAIL=you@example.com; password prompted)"
+	@echo "make migrate    build the database's indexes and run its data migrations (before a deploy)"
 	@echo "make idp        a local OpenID Connect provider (dev-only) at http://127.0.0.1:9400; IDP_* variables"
 	@echo "                configure it (tools/oidc-provider/README.md)"
 	@echo "make lint       ruff check and format check"
@@ -171,6 +172,10 @@ totp-key:
 keys: export ENVIRONMENT ?= development
 keys: install
 	$(BIN)/python -m backend.manage keys new $(if $(NEXT),--next)
+
+migrate: export ENVIRONMENT ?= development
+migrate: install
+	$(BIN)/python -m backend.manage migrate
 
 superuser: export ENVIRONMENT ?= development
 superuser: install

@@ -178,8 +178,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     mail_from: str = "FARM Auth <no-reply@localhost>"
-    mail_retry_attempts: int = Field(3, ge=1, le=10)
+    # Mail waits in the mail_queue collection (core/mail/queue.py): attempts per message, the
+    # first wait (doubled each time, with jitter, at most an hour), how long one send may take
+    # (an instance's claim on a message lasts twice that), and how long a message is kept.
+    mail_retry_attempts: int = Field(8, ge=1, le=20)
     mail_retry_delay_seconds: float = Field(2.0, ge=0, le=300)
+    mail_send_timeout_seconds: float = Field(30.0, ge=1, le=300)
+    mail_queue_retention_hours: int = Field(72, ge=1, le=720)
 
     # Tasks one account may keep: bounds what one user can make the database scan.
     max_tasks_per_user: int = Field(10_000, ge=1, le=1_000_000)

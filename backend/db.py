@@ -45,4 +45,6 @@ def describe_url(url: str) -> str:
 
 
 async def init_db(database: Any, document_models: Sequence[type[Document]]) -> None:
-    await init_beanie(database=database, document_models=list(document_models))
+    """Beanie's models bound to `database`; no index is built here: `manage migrate` builds
+    them (core/migrations.py), and start-up only checks that they are there."""
+    await init_beanie(database=database, document_models=list(document_models), skip_indexes=True)

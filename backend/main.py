@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, IndexModel
 
 from backend.apps.auth.activity.module import ActivityModule
 from backend.apps.auth.flows.module import FlowsModule
@@ -38,7 +38,9 @@ from backend.core.health import HealthModule
 from backend.core.kit import Kit
 from backend.core.limits import RequestBodyGuard
 from backend.core.logs import configure_logging
+from backend.core.mail.delivery import MailQueueModule
 from backend.core.mail.dev_mailbox import DevMailboxModule
+from backend.core.migrations import MIGRATE_COMMAND, DataMigration, Schema, declared_indexes
 from backend.core.modules import Module, documents_of
 from backend.core.openapi import document_errors
 from backend.core.proxies import ForwardedHeadersMiddleware
@@ -77,13 +79,41 @@ def modules(kit: Kit) -> list[Module]:
         PasskeysMethod(kit, flows),
         TodoModule(kit, sessions.current_active_user),
         DevMailboxModule(kit.mailbox, kit.settings),
-        HealthModule(ping_database, kit.proxies.warnings),
+        MailQueueModule(kit.postman),
+        HealthModule(ping_database, kit.proxies.warnings, kit.schema.blockers),
     ]
 
 
 def document_models(built: Sequence[Module]) -> list[Any]:
     """The collections of the app: every module's, and the rate limits' (core)."""
     return [*documents_of(built), RateLimitCounter]
+
+
+def schema_of(built: Sequence[Module]) -> tuple[dict[str, list[IndexModel]], list[DataMigration]]:
+    """What `manage migrate` makes and start-up checks: every index, every data migration."""
+    extra = [index for module in built for index in module.indexes()]
+    migrations = [migration for module in built for migration in module.migrations()]
+    return declared_indexes(document_models(built), extra), migrations
+
+
+async def prepare_database(settings: Settings, schema: Schema) -> None:
+    """Development builds what is missing itself (zero steps for `make run` and the tests);
+    production only checks, and is not ready until `manage migrate` has run (core/migrations.py)."""
+    if settings.is_development:
+        done = await schema.migrate(say=lambda line: None)
+        if done:  # a fresh database: every index; later, what changed
+            logger.info(
+                "development: ran `%s` at start-up: %s",
+                MIGRATE_COMMAND,
+                "; ".join(done) if len(done) <= 3 else f"{len(done)} changes, {done[0]}, ...",
+            )
+        return
+    if problems := await schema.problems():
+        logger.error(
+            "the database is not migrated (%s); not ready until `%s` has run",
+            "; ".join(problems),
+            MIGRATE_COMMAND,
+        )
 
 
 def create_app(
@@ -96,13 +126,17 @@ def create_app(
     built = modules(kit)
     for module in built:
         module.joined(built)
+    kit.schema.declared, kit.schema.migrations = schema_of(built)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = mongo_client or create_client(settings)
         tasks: list[asyncio.Task[None]] = []
         try:
-            await init_db(client[settings.mongodb_db], document_models(built))
+            database = client[settings.mongodb_db]
+            await init_db(database, document_models(built))
+            kit.schema.database = database
+            await prepare_database(settings, kit.schema)
             if settings.mongodb_url:
                 logger.info(
                     "connected to %s, database %s", describe_url(settings.mongodb_url), settings.mongodb_db
@@ -135,6 +169,7 @@ def create_app(
     # For tests and operators' scripts: the modules by name, and every collection.
     app.state.modules = {module.name: module for module in built}
     app.state.document_models = document_models(built)
+    app.state.schema = kit.schema  # what `manage migrate` makes (core/migrations.py)
     add_error_handlers(app)
     add_docs(app)
     for module in built:

@@ -1,5 +1,6 @@
 """Administrative commands.
 
+python -m backend.manage migrate                     build the indexes, run the data migrations
 python -m backend.manage create-superuser --email you@example.com
 python -m backend.manage openapi [--output PATH]     the API schema, for the frontend's client
 python -m backend.manage routes [--markdown]         every route and the function that answers it
@@ -16,8 +17,8 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi_users.exceptions import InvalidPasswordException
 from pydantic import ValidationError
@@ -40,9 +41,10 @@ from backend.apps.user.module import UserModule
 from backend.config import ConfigError, Settings, load_settings_or_exit
 from backend.core.embedded_db import running_database
 from backend.core.kit import Kit
+from backend.core.migrations import migrate
 from backend.core.routers import route_table
 from backend.db import create_client, init_db
-from backend.main import create_app, document_models, modules
+from backend.main import create_app, document_models, modules, schema_of
 
 
 async def create_superuser(settings: Settings, email: str, password: str) -> int:
@@ -90,13 +92,18 @@ async def reencrypt_totp(settings: Settings) -> int:
     return 0
 
 
-def with_database(settings: Settings, run: Any) -> int:
-    """`run(settings)` against MONGODB_URL, or the embedded database when that is unset."""
-    with contextlib.ExitStack() as stack:
-        if not settings.mongodb_url:
-            url = stack.enter_context(running_database(settings.embedded_db_bin, settings.data_dir))
-            settings = settings.model_copy(update={"mongodb_url": url})
-        return int(asyncio.run(run(settings)))
+async def run_migrate(settings: Settings) -> int:
+    """`migrate`: every index and data migration the app needs, made once (core/migrations.py)."""
+    client = create_client(settings)
+    kit = Kit.from_settings(settings)
+    declared, migrations = schema_of(modules(kit))
+    try:
+        done = await migrate(client[settings.mongodb_db], declared, migrations)
+    finally:
+        await kit.hashing.close()
+        await client.close()
+    print(f"migrate: {len(done)} change(s)" if done else "migrate: nothing to do; the database is up to date")
+    return 0
 
 
 def read_password() -> str:
@@ -273,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "migrate", help="build every index and run pending data migrations, once (safe to run twice at once)"
+    )
     openapi = commands.add_parser("openapi", help="write the OpenAPI schema as JSON")
     openapi.add_argument("--output", help="a file (default: standard output)")
     routes = commands.add_parser("routes", help="every route and the module:function that answers it")
@@ -319,12 +329,23 @@ def main(argv: list[str] | None = None) -> int:
         return inspect_command(load_settings_or_exit(), args.token)
     if args.command == "totp":
         return with_database(load_settings_or_exit(), reencrypt_totp)
+    if args.command == "migrate":
+        return with_database(load_settings_or_exit(), run_migrate)
     if not args.email:
         parser.error("--email is required (or set FIRST_SUPERUSER_EMAIL)")
 
     settings = load_settings_or_exit()
     password = read_password()
-    return with_database(settings, lambda s: create_superuser(s, args.email, password))
+    return with_database(settings, lambda settings: create_superuser(settings, args.email, password))
+
+
+def with_database(settings: Settings, command: Callable[[Settings], Awaitable[int]]) -> int:
+    """Run `command` on MONGODB_URL, or on the embedded database when it is not set."""
+    with contextlib.ExitStack() as stack:
+        if not settings.mongodb_url:
+            url = stack.enter_context(running_database(settings.embedded_db_bin, settings.data_dir))
+            settings = settings.model_copy(update={"mongodb_url": url})
+        return asyncio.run(command(settings))
 
 
 if __name__ == "__main__":

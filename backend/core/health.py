@@ -1,8 +1,10 @@
 """Probes for orchestrators and load balancers.
 
 - `GET /health/live`: the process answers (no database): restart the container when it fails.
-- `GET /health/ready`: the database answers a ping: route traffic here only while it succeeds
-  (503 with `Retry-After` while the database is unreachable).
+- `GET /health/ready`: the database answers a ping and has what the app needs: route traffic
+  here only while it succeeds (503 with `Retry-After` while the database is unreachable, and
+  503 `MIGRATION_NEEDED` naming the missing indexes or data migrations while `manage migrate`
+  has not run: core/migrations.py).
 - `GET /health`: the original probe, the same as ready.
 
 Ready answers `{"status": "ok"}`, with `warnings` only when there is something the operator
@@ -13,9 +15,10 @@ from a peer not in TRUSTED_PROXIES (core/proxies.py).
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
+from backend.core.migrations import MIGRATE_COMMAND
 from backend.core.modules import Module
 from backend.core.openapi import NO_DATABASE
 
@@ -29,12 +32,23 @@ class Readiness(Health):
 
 
 def get_health_router(
-    ping_database: Callable[[], Awaitable[object]], warnings: Callable[[], list[str]]
+    ping_database: Callable[[], Awaitable[object]],
+    warnings: Callable[[], list[str]],
+    blockers: Callable[[], Awaitable[list[str]]],
 ) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["meta"])
 
     async def readiness() -> Readiness:
         await ping_database()
+        if missing := await blockers():
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail={
+                    "code": "MIGRATION_NEEDED",
+                    "reason": f"run `{MIGRATE_COMMAND}`: " + "; ".join(missing),
+                },
+                headers={"Retry-After": "10"},
+            )
         return Readiness(status="ok", warnings=warnings())
 
     @router.get("", response_model=Readiness, response_model_exclude_defaults=True)
@@ -58,15 +72,19 @@ def get_health_router(
 
 class HealthModule(Module):
     """The probes, as a module of the app (`ping_database` answers once the database does;
-    `warnings` is what readiness reports)."""
+    `warnings` is what readiness reports; `blockers` what keeps it from being ready)."""
 
     name = "health"
 
     def __init__(
-        self, ping_database: Callable[[], Awaitable[object]], warnings: Callable[[], list[str]]
+        self,
+        ping_database: Callable[[], Awaitable[object]],
+        warnings: Callable[[], list[str]],
+        blockers: Callable[[], Awaitable[list[str]]],
     ) -> None:
         self.ping_database = ping_database
         self.warnings = warnings
+        self.blockers = blockers
 
     def routers(self) -> Sequence[APIRouter]:
-        return [get_health_router(self.ping_database, self.warnings)]
+        return [get_health_router(self.ping_database, self.warnings, self.blockers)]

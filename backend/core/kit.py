@@ -7,6 +7,7 @@ from backend.core.hashing import HashingPool
 from backend.core.mail import build_postman
 from backend.core.mail.delivery import Postman
 from backend.core.mail.dev_mailbox import DevMailbox
+from backend.core.migrations import Schema
 from backend.core.proxies import ProxyNotice, TrustedProxies
 from backend.core.ratelimit import RateLimiter
 
@@ -21,6 +22,7 @@ class Kit:
     limiter: RateLimiter
     hashing: HashingPool
     proxies: ProxyNotice  # who is trusted to say the client's address, and who was not
+    schema: Schema  # the indexes and data migrations the modules need (filled in by main.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Kit":
@@ -34,4 +36,5 @@ class Kit:
             proxies=ProxyNotice(
                 TrustedProxies(settings.trusted_proxies), production=not settings.is_development
             ),
+            schema=Schema(declared={}),
         )

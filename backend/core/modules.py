@@ -6,6 +6,8 @@ name, and registers with them if it serves them (a second factor with the sign-i
 Then `Module` says all the app needs to know of it:
 
 - `documents`: its Beanie document models (their collections and indexes);
+- `indexes()`: indexes whose options are settings (a TTL lifetime), beside its models';
+  `migrations()`: its data migrations. `manage migrate` makes both (core/migrations.py);
 - `routers()`: its routes, built from what it holds; asked once every module is built, so the
   routes of a module see all that registered with it;
 - `forget_user(user_id)`: what it deletes when a user is deleted. Modules forget in the reverse
@@ -13,7 +15,7 @@ Then `Module` says all the app needs to know of it:
   last; a module that fails leaves data of a user who is gone, never a user whose data is gone;
 - `remove_ways_in(user_id)`: what it removes when the owner of an address that was never proved
   takes the account back (apps/auth/flows/verification.py): its ways into the account, in words;
-- `startup()`: checks, indexes of its own and warnings, once the database is ready;
+- `startup()`: checks and warnings, once the database is ready (never an index: migrate);
   `background()`: jobs that run while the app does;
 - `documented_errors()`: the statuses its dependencies can answer, for the OpenAPI document;
   `exception_handlers()`: the answers to exceptions of its own that reach the app;
@@ -26,6 +28,9 @@ from typing import Any, ClassVar
 
 from beanie import Document, PydanticObjectId
 from fastapi import APIRouter
+from pymongo import IndexModel
+
+from backend.core.migrations import DataMigration
 
 
 class Module:
@@ -35,6 +40,12 @@ class Module:
     documents: ClassVar[Sequence[type[Document]]] = ()
 
     def routers(self) -> Sequence[APIRouter]:
+        return ()
+
+    def indexes(self) -> Sequence[tuple[type[Document], IndexModel]]:
+        return ()
+
+    def migrations(self) -> Sequence[DataMigration]:
         return ()
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:

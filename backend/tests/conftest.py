@@ -4,6 +4,7 @@ The wire server is SecantusDB started once per session on a free port with in-me
 or whatever `TEST_MONGODB_URL` points at. Each test gets a database of its own.
 """
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,7 +19,7 @@ from fastapi_users.password import PasswordHelper
 from httpx import ASGITransport, AsyncClient, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from pymongo import MongoClient
+from pymongo import AsyncMongoClient, MongoClient
 
 from backend.apps.user.passwords import get_password_helper
 from backend.config import Settings
@@ -93,12 +94,15 @@ def make_server(
 
     `share_with=other` starts a second app (think: another worker) on the other's database;
     `mongo_client=` hands the app a client the test made (say, with a command listener).
+    A production app finds its database migrated, as an operator's would be, unless `migrated=False`
+    (development migrates at start-up itself).
     """
 
     @asynccontextmanager
     async def start(
         *,
         fast_hashing: bool = True,
+        migrated: bool = True,
         share_with: Server | None = None,
         mongo_client: Any = None,
         **overrides: Any,
@@ -126,6 +130,8 @@ def make_server(
             app.dependency_overrides[get_password_helper] = fast_password_helper
         server = Server(app, settings, mongo_client=client)
         try:
+            if migrated and not settings.is_development:
+                await run_migrate(app, client, settings)
             async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
                 server.asgi = manager.app
                 yield server
@@ -137,6 +143,17 @@ def make_server(
                     sync_client.drop_database(database)
 
     return start
+
+
+async def run_migrate(app: FastAPI, client: Any, settings: Settings) -> None:
+    """`manage migrate` on the app's database, before the app starts."""
+    own = client is None
+    client = client or AsyncMongoClient(settings.mongodb_url, tz_aware=True)
+    try:
+        await dataclasses.replace(app.state.schema, database=client[settings.mongodb_db]).migrate(say=print)
+    finally:
+        if own:
+            await client.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from backend.tests.helpers import (
 )
 
 NEW_PASSWORD = "quiet harbour lantern seven"
-GROWING = {"users", "sessions", "refresh_tokens", "security_events", "tasks"}
+GROWING = {"users", "sessions", "refresh_tokens", "security_events", "tasks", "mail_queue"}
 READS = {"find": "filter", "count": "query", "distinct": "query"}
 
 

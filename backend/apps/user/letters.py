@@ -30,7 +30,7 @@ class UserLetters(Letters):
         makes the "this wasn't me" link and `deleted_on` says when it goes unless proved;
         `reminder`: the last mail before then."""
         subject = "Verify your email address or this account will be deleted" if reminder else None
-        self.send(
+        await self.send(
             user,
             subject or "Verify your email address",
             "verify",
@@ -43,20 +43,22 @@ class UserLetters(Letters):
 
     async def send_password_reset(self, user: User, token: str, valid_for_seconds: int) -> None:
         link = self.token_link("/reset-password", token)
-        self.send(user, "Reset your password", "reset_password", link=link, hours=valid_for_seconds // 3600)
+        await self.send(
+            user, "Reset your password", "reset_password", link=link, hours=valid_for_seconds // 3600
+        )
 
     async def send_password_changed(self, user: User) -> None:
-        self.send(user, "Your password was changed", "password_changed", how="changed")
+        await self.send(user, "Your password was changed", "password_changed", how="changed")
 
     async def send_password_was_reset(self, user: User) -> None:
-        self.send(user, "Your password was reset", "password_changed", how="reset")
+        await self.send(user, "Your password was reset", "password_changed", how="reset")
 
     async def send_email_change_link(
         self, user: User, new_email: str, token: str, valid_for_seconds: int
     ) -> None:
         """To the new address: the link that makes it the account's."""
         link = self.token_link("/email-change/confirm", token)
-        self.send(
+        await self.send(
             user,
             "Confirm your new email address",
             "email_change_confirm",
@@ -69,7 +71,7 @@ class UserLetters(Letters):
     async def send_email_change_requested(self, user: User, new_email: str, cancel_token: str) -> None:
         """To the current address, at once: the change asked for, and the link that cancels it."""
         link = self.token_link("/email-change/cancel", cancel_token)
-        self.send(
+        await self.send(
             user,
             "Your email address is being changed",
             "email_change_requested",
@@ -81,7 +83,7 @@ class UserLetters(Letters):
         self, user: User, to: str, old_email: str, *, by_admin: bool = False
     ) -> None:
         """The account's address is now `user.email` (it was `old_email`): a notice to `to`."""
-        self.send(
+        await self.send(
             user,
             "Your email address was changed",
             "email_changed",
@@ -92,4 +94,4 @@ class UserLetters(Letters):
         )
 
     async def send_goodbye(self, user: User) -> None:
-        self.send(user, "Your account was deleted", "goodbye")
+        await self.send(user, "Your account was deleted", "goodbye")

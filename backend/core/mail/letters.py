@@ -50,7 +50,7 @@ class Letters:
     def token_link(self, page: str, token: str) -> str:
         return token_link(self.base_url, page, token=token)
 
-    def send(
+    async def send(
         self,
         user: Recipient,
         subject: str,
@@ -60,7 +60,7 @@ class Letters:
         link: str | None = None,
         **context: Any,
     ) -> None:
-        """Mail `user`, at their address or at `to`."""
+        """Mail `user`, at their address or at `to`: queued before this returns."""
         to = to or user.email
         context |= {
             "subject": subject,
@@ -80,7 +80,7 @@ class Letters:
         message.add_alternative(
             self.environment.get_template(f"{template}.html").render(context), subtype="html"
         )
-        self.postman.send(Letter(message, str(user.id), link))
+        await self.postman.send(Letter(message, str(user.id), link))
 
 
 def duration(seconds: int) -> str:

@@ -196,7 +196,9 @@ async def test_links_ignore_the_host_header(make_server, inbox: Inbox) -> None:
 async def test_smtp_down_still_202_and_the_failure_is_logged(make_server, caplog) -> None:
     caplog.set_level(logging.INFO)
     closed_port = free_port()
-    async with make_server(smtp_host="127.0.0.1", smtp_port=closed_port, smtp_security="none") as server:
+    async with make_server(
+        smtp_host="127.0.0.1", smtp_port=closed_port, smtp_security="none", mail_retry_attempts=3
+    ) as server:
         client = server.client()
         await register(client, "unlucky@example.com")
 

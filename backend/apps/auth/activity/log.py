@@ -37,7 +37,7 @@ from fastapi import Request
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from backend.apps.auth.activity.device import describe_device, ip_network
 from backend.config import Settings
@@ -97,7 +97,7 @@ class SecurityEvent(Document):
 
     class Settings:
         name = "security_events"
-        # The expiry index is made by SecurityLog.ensure_indexes(): its lifetime is a setting.
+        # The expiry index is SecurityLog.expiry_index(): its lifetime is a setting.
         indexes = [
             # The activity pages, the cap's trim, a deleted user's log: all by account, newest first.
             # ("Has this account signed in from here before?" reads the summary by its `_id`.)
@@ -183,26 +183,11 @@ class SecurityLog:
             kept = [event for event in kept if event["at"] > cut]
         return kept
 
-    async def ensure_indexes(self, settings: Settings) -> None:
-        """The TTL index that expires events after SECURITY_LOG_RETENTION_DAYS, made at start-up;
-        an index left by another setting gets the new lifetime."""
+    def expiry_index(self, settings: Settings) -> IndexModel:
+        """The TTL index that expires events after SECURITY_LOG_RETENTION_DAYS; `manage migrate`
+        makes it, and gives an index left by another setting the new lifetime (collMod)."""
         seconds = settings.security_log_retention_days * 86400
-        collection = events()
-        existing = (await collection.index_information()).get(EXPIRY_INDEX)
-        if existing is not None and existing.get("expireAfterSeconds") == seconds:
-            return
-        if existing is not None:
-            try:
-                await collection.database.command(
-                    {
-                        "collMod": collection.name,
-                        "index": {"name": EXPIRY_INDEX, "expireAfterSeconds": seconds},
-                    }
-                )
-                return
-            except (OperationFailure, NotImplementedError):  # a server without collMod (mongomock)
-                await collection.drop_index(EXPIRY_INDEX)
-        await collection.create_index("at", expireAfterSeconds=seconds, name=EXPIRY_INDEX)
+        return IndexModel("at", expireAfterSeconds=seconds, name=EXPIRY_INDEX)
 
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         """A deleted user's log goes with them."""

@@ -5,8 +5,9 @@ security notices other modules send through it."""
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from fastapi import APIRouter
+from pymongo import IndexModel
 
 from backend.apps.auth.activity.letters import ActivityLetters
 from backend.apps.auth.activity.log import SecurityEvent, security_log
@@ -42,5 +43,5 @@ class ActivityModule(Module):
     async def forget_user(self, user_id: PydanticObjectId) -> None:
         await security_log.forget_user(user_id)
 
-    async def startup(self) -> None:
-        await security_log.ensure_indexes(self.settings)  # its lifetime is a setting
+    def indexes(self) -> Sequence[tuple[type[Document], IndexModel]]:
+        return [(SecurityEvent, security_log.expiry_index(self.settings))]  # its lifetime is a setting

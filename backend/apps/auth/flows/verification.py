@@ -182,7 +182,7 @@ class VerificationLetters(Letters):
     ) -> None:
         """The owner of the address got in (`via` says how) before it was proved: what was
         removed of whoever held the account until then, and how to set a password."""
-        self.send(
+        await self.send(
             user,
             "Your address is confirmed: only you can sign in now",
             "address_proved",

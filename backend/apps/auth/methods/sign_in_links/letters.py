@@ -11,4 +11,6 @@ class SignInLinkLetters(Letters):
 
     async def send_sign_in_link(self, user: User, token: str, valid_for_seconds: int) -> None:
         link = self.token_link("/sign-in/link", token)
-        self.send(user, "Your sign-in link", "sign_in_link", link=link, valid_for=duration(valid_for_seconds))
+        await self.send(
+            user, "Your sign-in link", "sign_in_link", link=link, valid_for=duration(valid_for_seconds)
+        )
