@@ -23,7 +23,7 @@ help:
 	@echo "make api        regenerate the frontend's typed API client from the backend's OpenAPI schema"
 	@echo "make e2e        only the browser tests (Playwright, Debian's Chromium)"
 	@echo "make bench      this app against stock FastAPI Users: throughput, login storms, listing, memory;"
-	@echo "                a dated report with plots in benchmarks/reports/ (~16 min; ARGS=--quick for ~3)"
+	@echo "                a dated report with plots in benchmarks/reports/ (~18 min; ARGS=--quick for ~5)"
 	@echo "make lighthouse Lighthouse scores (mobile, desktop) and the bytes of a cold load of a running app;"
 	@echo "                URL=http://localhost:8801 by default, EMAIL and PASSWORD to measure the task page"
 	@echo "make secret     print a new Realm-valid JWT_SECRET_KEY"

@@ -14,12 +14,18 @@ apps round by round (stock, ours, stock, ours, ...) so both meet the same machin
      restarted between chunks (its writes slow down until it restarts); run before d, whose
      10,000 tasks slow SecantusDB down for every user;
   f. login and forgot-password timing for known against unknown accounts (this app);
-  g. storage per active user: what two active days of 50 users leave in the database, and the
+  g. refresh rotations (this app alone: stock FastAPI Users has no refresh), 8 connections,
+     each with a session of its own;
+  h. logins with the right password, 4 connections (a client's share of the hashing pool);
+  i. storage per active user: what two active days of 50 users leave in the database, and the
      steady state (benchmarks/storage.py; its own report, YYYY-MM-DD-storage.md).
+
+For a, b, g and h it also reads the CPU time the app's worker and SecantusDB used over each run:
+the cost per request in the form operators size by (requests per app-vCPU-second).
 
 Prints a Markdown table and writes benchmarks/reports/YYYY-MM-DD.md with PNG plots beside it.
 
-    .venv/bin/python -m benchmarks.bench [--quick] [--rounds 3] [--out benchmarks/reports]
+    .venv/bin/python -m benchmarks.bench [--quick] [--rounds 3] [--out benchmarks/reports] [--only abcdefgh]
 """
 
 import argparse
@@ -37,7 +43,7 @@ import httpx
 
 from benchmarks import listing, machine, report, soak, storage, storm, timing, wrk
 from benchmarks.listing import ListingFigures
-from benchmarks.servers import Servers, cpu_seconds, worker_pid
+from benchmarks.servers import PASSWORD, App, Servers, cpu_seconds, form_encode, worker_pid
 from benchmarks.soak import SoakFigures
 from benchmarks.storm import StormRound
 
@@ -53,6 +59,9 @@ class Plan:
     wrk_seconds: float = 10.0
     warmup_seconds: float = 2.0
     connections: int = 16
+    refresh_connections: int = 8
+    login_connections: int = storm.STORM_CLIENTS
+    login_seconds: float = 10.0  # logins take ~0.2 s of argon2 each: shorter runs count too few
     idle_seconds: float = 6.0
     storm_seconds: float = 8.0
     list_sizes: tuple[int, ...] = (100, 1_000, 10_000)
@@ -70,6 +79,7 @@ class Plan:
             rounds=rounds, wrk_seconds=2, warmup_seconds=1, idle_seconds=3, storm_seconds=3,
             list_repeats=3, link_hops=3, soak_total=5_000, soak_budget_seconds=60, timing_rounds=5,
             storage_users=5,
+            login_seconds=5,
         )  # fmt: skip
 
 
@@ -119,25 +129,92 @@ def prepare(servers: Servers, progress: Progress) -> dict[str, tuple[str, str]]:
     return list_users
 
 
+@dataclass(frozen=True)
+class Workload:
+    """One request, loaded by wrk: `path` with the main user's token, or what `script` sends."""
+
+    letter: str
+    path: str
+    script: Path = wrk.REPORT_SCRIPT
+    apps: tuple[str, ...] = ("stock", "ours")
+
+    def connections(self, plan: Plan) -> int:
+        return {"g": plan.refresh_connections, "h": plan.login_connections}.get(self.letter, plan.connections)
+
+    def seconds(self, plan: Plan) -> float:
+        return plan.login_seconds if self.letter == "h" else plan.wrk_seconds
+
+
+WORKLOADS = {
+    "users_me": Workload("a", "/users/me"),
+    "task_list": Workload("b", "/task/?limit=20"),
+    "refresh": Workload("g", "/auth/jwt/refresh", wrk.REFRESH_SCRIPT, apps=("ours",)),
+    "login": Workload("h", "/auth/jwt/login", wrk.LOGIN_SCRIPT),
+}
+REFRESH_EMAIL = "refresh@example.com"
+
+
+def fresh_refresh_tokens(app: App, count: int) -> str:
+    """A refresh token of each of `count` new sessions, comma-separated (BENCH_REFRESH_TOKENS).
+    New ones for every run: wrk stops with refreshes in flight, whose rotated tokens it never
+    reads, and presenting their predecessors again would be reuse."""
+    tokens = []
+    with httpx.Client(timeout=60) as client:
+        for _ in range(count):
+            _, _, login = app.sign_up(client, REFRESH_EMAIL)
+            tokens.append(login.cookies["FARM_refresh"])
+    return ",".join(tokens)
+
+
+def settle_logins(app: App) -> None:
+    """Wait until the logins wrk left unanswered when it stopped have been hashed: they keep their
+    places in this app's hashing pool (first come, first served) until then, and would count
+    against the next run's CPU and its client's share of the pool. A login sent now ends after them."""
+    with httpx.Client(timeout=120) as client:
+        client.post(f"{app.url}/auth/jwt/login", data={"username": STORM_USERS[0], "password": PASSWORD})
+
+
+def wrk_settings(app: App, workload: Workload, plan: Plan) -> dict[str, Any]:
+    """wrk's headers or environment for one run of `workload` against `app`."""
+    if workload.letter == "g":
+        # One more than connections: wrk calls request() once before connecting, to check it.
+        return {"env": {"BENCH_REFRESH_TOKENS": fresh_refresh_tokens(app, workload.connections(plan) + 1)}}
+    if workload.letter == "h":
+        settle_logins(app)
+        bodies = [f"username={form_encode(email)}&password={form_encode(PASSWORD)}" for email in STORM_USERS]
+        return {"env": {"BENCH_LOGIN_BODIES": "|".join(bodies)}}
+    return {"headers": app.bearer}
+
+
 def throughput(servers: Servers, plan: Plan, results: Results, progress: Progress, only: str) -> None:
-    tests = {"users_me": ("a", "/users/me"), "task_list": ("b", "/task/?limit=20")}
-    for test, (letter, path) in tests.items():
-        if letter not in only:
+    for test, workload in WORKLOADS.items():
+        if workload.letter not in only:
             continue
-        for app in servers.apps():
+        apps = [app for app in servers.apps() if app.key in workload.apps]
+        connections = workload.connections(plan)
+        for app in apps:
             wrk.run(
-                app.url + path, seconds=plan.warmup_seconds, connections=plan.connections, headers=app.bearer
+                app.url + workload.path,
+                seconds=plan.warmup_seconds,
+                connections=connections,
+                script=workload.script,
+                **wrk_settings(app, workload, plan),
             )
-        rates: dict[str, list[float]] = {"stock": [], "ours": []}
+        rates: dict[str, list[float]] = {key: [] for key in workload.apps}
         cpu: dict[str, dict[str, list[float]]] = {key: {"app": [], "database": []} for key in rates}
         for round_ in range(plan.rounds):
-            for app in servers.apps():
+            for app in apps:
+                settings = wrk_settings(app, workload, plan)  # before the CPU is read: not measured
                 # What each request costs the app's worker and the database, in CPU: on a shared
                 # 2-core machine the throughput ratio is capped by the database both apps wait on.
                 pids = {"app": worker_pid(app.process.pid), "database": servers.db_pid}
                 before = {part: cpu_seconds(pid) for part, pid in pids.items()}
                 run = wrk.run(
-                    app.url + path, seconds=plan.wrk_seconds, connections=plan.connections, headers=app.bearer
+                    app.url + workload.path,
+                    seconds=workload.seconds(plan),
+                    connections=connections,
+                    script=workload.script,
+                    **settings,
                 )
                 for part, pid in pids.items():
                     cpu[app.key][part].append((cpu_seconds(pid) - before[part]) * 1000 / max(run.requests, 1))
@@ -147,8 +224,11 @@ def throughput(servers: Servers, plan: Plan, results: Results, progress: Progres
                     key = f"{test} {app.key}"
                     results.wrk_failures[key] = results.wrk_failures.get(key, 0) + run.failed
             progress(
-                f"{path}: round {round_ + 1}/{plan.rounds}: stock {rates['stock'][-1]:.0f}/s, "
-                f"this app {rates['ours'][-1]:.0f}/s"
+                f"{workload.letter}. {workload.path}: round {round_ + 1}/{plan.rounds}: "
+                + ", ".join(
+                    f"{app.name} {rates[app.key][-1]:.0f}/s, {cpu[app.key]['app'][-1]:.2f} ms app CPU"
+                    for app in apps
+                )
             )
         results.throughput[test] = rates
         results.cpu_per_request[test] = cpu
@@ -182,11 +262,14 @@ def measure_all(
         progress("f. login / forgot-password timing done")
         check_alive(servers, "f")
     if "a" in only or "b" in only:
-        throughput(servers, plan, results, progress, only)
+        throughput(servers, plan, results, progress, only.replace("g", "").replace("h", ""))
         check_alive(servers, "a and b")
     if "c" in only:
         login_storm(servers, plan, results, progress)
         check_alive(servers, "the login storm")
+    if "g" in only or "h" in only:  # after c: their writes slow SecantusDB down (e restarts it)
+        throughput(servers, plan, results, progress, "".join(c for c in only if c in "gh"))
+        check_alive(servers, "g and h")
     if "e" in only:
         results.soak = soak.run(
             servers.ours,
@@ -204,10 +287,10 @@ def measure_all(
             f"e. {results.soak.requests:,} mixed requests in {results.soak.seconds:.0f} s; "
             f"RSS {first / 1024:.1f} -> {last / 1024:.1f} MiB"
         )
-    if "g" in only:  # before d: its 10,000 tasks slow SecantusDB's writes down for everyone
+    if "i" in only:  # before d: its 10,000 tasks slow SecantusDB's writes down for everyone
         figures = storage.measure(servers.db_url, workdir, plan.storage_users, "make bench", progress)
         path = storage.write(figures, out)
-        progress(f"g. storage: {storage.kib(figures.steady_per_user)} per active user; {path}")
+        progress(f"i. storage: {storage.kib(figures.steady_per_user)} per active user; {path}")
     if "d" in only:
         servers.restart_database()  # the listing starts from SecantusDB's fresh write speed
         results.listing = listing.measure(
@@ -249,11 +332,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per comparison (>= 3)")
     parser.add_argument("--out", type=Path, default=report.REPORTS, help="where the report and plots go")
     parser.add_argument(
-        "--only", default="abcdefg", help="the sections to run, e.g. --only ab (default: all)"
+        "--only", default="abcdefghi", help="the sections to run, e.g. --only ab (default: all)"
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or set(args.only) - set("abcdefg"):
-        parser.error("--rounds must be at least 1; --only takes letters from abcdefg")
+    if args.rounds < 1 or set(args.only) - set("abcdefghi"):
+        parser.error("--rounds must be at least 1; --only takes letters from abcdefghi")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with it ignored
     wrk.require_wrk()

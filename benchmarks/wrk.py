@@ -14,6 +14,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPORT_SCRIPT = HERE / "wrk_report.lua"
 MIXED_SCRIPT = HERE / "wrk_mixed.lua"
+REFRESH_SCRIPT = HERE / "wrk_refresh.lua"
+LOGIN_SCRIPT = HERE / "wrk_login.lua"
 GRACE_SECONDS = 30.0
 
 

@@ -12,6 +12,17 @@ few bytes, and a refused client is told when to come back instead of piling up.
 A place in the pool is a `Slot`: taken when the work is admitted, given back when it ends. Work
 meant to run after the answer can take its slot before answering, so such jobs are bounded by
 the same queue (forgot-password did, before its links' fingerprint became an HMAC).
+
+Each client gets a bounded share of those places (OWASP ASVS V13 resource limits, per client:
+one client must not exhaust what everyone shares). Work asked for on behalf of a client (its
+real address, `ratelimit.client_ip`, which honours `TRUSTED_PROXIES`) is admitted only while that
+client holds fewer than `max(1, capacity // 4)` places; beyond that the client alone gets 503
+with `Retry-After`, and other clients are still admitted. With the rate limits off (a load test)
+one client sending logins as fast as it can then fills a quarter of the pool, never all of it, so
+someone else's login keeps being answered. It takes four clients at their share to fill the
+pool, as it took one before. The memory bound is unchanged: still at most `concurrency`
+operations run at once, whoever asked. Work asked for on no client's behalf (a command, a
+background job) is bounded by the whole pool only.
 """
 
 import asyncio
@@ -22,7 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -38,10 +49,12 @@ T = TypeVar("T")
 HASHING_NICENESS = 10
 FIRST_ESTIMATE_SECONDS = 0.25  # one argon2 operation before any was timed (~0.2 s at m=64 MiB, t=3, p=4)
 MAX_RETRY_AFTER_SECONDS = 60
+CLIENT_SHARE_DIVISOR = 4  # one client holds at most a quarter of the pool's places (at least one)
 
 
 class ServerBusy(HTTPException):
-    """503: every place in the hashing pool is taken. The same answer whoever asks, for any account."""
+    """503: every place in the hashing pool is taken, or every place this client may take. The same
+    answer either way, for any account."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
@@ -81,8 +94,9 @@ def lower_thread_priority() -> None:
 class Slot:
     """One place in a `HashingPool`, for one operation. Given back when that ends, or by `release`."""
 
-    def __init__(self, pool: "HashingPool") -> None:
+    def __init__(self, pool: "HashingPool", client: str | None) -> None:
         self._pool = pool
+        self._client = client
         self._spent = False
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
@@ -90,41 +104,54 @@ class Slot:
         if self._spent:
             raise RuntimeError("a slot runs one operation")
         self._spent = True
-        return await self._pool._execute(function, args)
+        return await self._pool._execute(function, args, self._client)
 
     def release(self) -> None:
         """Give the place back unused (the work it was kept for failed first); no-op once run."""
         if not self._spent:
             self._spent = True
-            self._pool._give_back()
+            self._pool._give_back(self._client)
 
 
 class HashingPool:
-    """At most `concurrency` operations run at once, in low-priority threads; `queue` more may wait."""
+    """At most `concurrency` operations run at once, in low-priority threads; `queue` more may wait;
+    one client holds at most `client_share` of those places."""
 
     def __init__(self, concurrency: int, queue: int) -> None:
         self.concurrency = concurrency
         self.capacity = concurrency + queue
+        self.client_share = max(1, self.capacity // CLIENT_SHARE_DIVISOR)
         self._executor = self._new_executor()
         self._lock = threading.Lock()  # slots are given back from the pool's threads
         self._admitted = 0
+        self._admitted_by_client: dict[str, int] = {}  # only clients holding a place: bounded by capacity
         self._seconds_per_operation = FIRST_ESTIMATE_SECONDS
+
+    @property
+    def admitted(self) -> int:
+        """Places taken now: operations running or waiting."""
+        return self._admitted
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HashingPool":
         return cls(settings.hashing_concurrency, settings.hashing_queue)
 
-    def reserve(self) -> Slot:
-        """Take a place now, or raise ServerBusy (503 with Retry-After) when none is left."""
+    def reserve(self, client: str | None = None) -> Slot:
+        """Take a place now for `client` (None: on no client's behalf), or raise ServerBusy (503
+        with Retry-After) when none is left, or when that client already holds its share."""
         with self._lock:
-            if self._admitted >= self.capacity:
+            held = self._admitted_by_client.get(client, 0) if client is not None else 0
+            if self._admitted >= self.capacity or held >= self.client_share:
                 raise ServerBusy(self._retry_after())
             self._admitted += 1
-        return Slot(self)
+            if client is not None:
+                self._admitted_by_client[client] = held + 1
+        return Slot(self, client)
 
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
-        """Run `function(*args)` in the pool, or raise ServerBusy at once when it is full."""
-        return await self.reserve().run(function, *args)
+    async def run(self, function: Callable[..., T], *args: Any, client: str | None = None) -> T:
+        """Run `function(*args)` in the pool, or raise ServerBusy at once when it is full (or
+        `client` holds its share)."""
+        return await self.reserve(client).run(function, *args)
 
     async def close(self) -> None:
         """At shutdown: operations not started are dropped, those running finish.
@@ -140,15 +167,16 @@ class HashingPool:
             self.concurrency, thread_name_prefix="hashing", initializer=lower_thread_priority
         )
 
-    async def _execute(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def _execute(self, function: Callable[..., T], args: tuple[Any, ...], client: str | None) -> T:
         try:
             future = self._executor.submit(self._timed, function, args)
         except RuntimeError:  # the pool is shut down: the app is stopping
-            self._give_back()
+            self._give_back(client)
             raise
         # Given back when the operation has ended, not when its caller stops waiting: a request
-        # cancelled mid-hash must not let another hash start beside the one still running.
-        future.add_done_callback(self._operation_ended)
+        # cancelled mid-hash must not let another hash start beside the one still running (nor
+        # its client take another place while it still holds this one).
+        future.add_done_callback(lambda _: self._give_back(client))
         return await asyncio.wrap_future(future)
 
     def _timed(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -160,12 +188,13 @@ class HashingPool:
             with self._lock:  # a moving average: Retry-After follows what hashing costs here
                 self._seconds_per_operation = 0.8 * self._seconds_per_operation + 0.2 * elapsed
 
-    def _operation_ended(self, future: "Future[Any]") -> None:
-        self._give_back()
-
-    def _give_back(self) -> None:
+    def _give_back(self, client: str | None) -> None:
         with self._lock:
             self._admitted -= 1
+            if client is not None:
+                held = self._admitted_by_client.pop(client) - 1
+                if held:
+                    self._admitted_by_client[client] = held
 
     def _retry_after(self) -> int:
         """Seconds until the work admitted now is likely done (called with the lock held)."""

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.errors import SafeJSONResponse, validation_error
 
+BODY_HEADERS = (b"content-length", b"content-type", b"transfer-encoding")
 TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/")
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
@@ -29,9 +30,16 @@ class RequestBodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {
-            name: value for name, value in scope["headers"] if name in (b"content-length", b"content-type")
-        }
+        headers = {name: value for name, value in scope["headers"] if name in BODY_HEADERS}
+        if (
+            scope.get("http_version") in ("1.0", "1.1")
+            and b"content-length" not in headers
+            and b"transfer-encoding" not in headers
+        ):
+            # HTTP/1 without either header has no body (RFC 9112 section 6.3): nothing to read or
+            # check. (HTTP/2 may stream one without Content-Length: guarded as any other.)
+            await self.app(scope, receive, send)
+            return
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(scope, receive, send)

@@ -119,6 +119,8 @@ class ForwardedHeadersMiddleware:
                 forwarded_for.append(value.decode("latin-1"))
             elif name == b"x-forwarded-proto":
                 forwarded_proto = value.decode("latin-1").strip()
+        if not (forwarded or forwarded_for or forwarded_proto):
+            return  # nothing to believe or to warn about, whoever the peer: no address to parse
         peer = scope["client"][0] if scope.get("client") else None
         if peer is None or peer not in self.trusted:
             # Named only when it is an address: that is what TRUSTED_PROXIES can be told.

@@ -49,13 +49,14 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.general = _headers(ReferrerPolicy().strict_origin_when_cross_origin(), hsts)
         self.private = _headers(ReferrerPolicy().no_referrer(), hsts)
+        self.names = {name for name, _ in self.general + self.private}  # once, not per request
 
     async def __call__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         extra = self.private if scope["path"].startswith(NO_REFERRER_PREFIXES) else self.general
-        names = {name for name, _ in extra}
+        names = self.names  # both sets name the same headers
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":

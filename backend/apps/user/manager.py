@@ -27,6 +27,7 @@ from backend.config import Settings
 from backend.core.crypto import derive_secret
 from backend.core.email_address import normalize_email
 from backend.core.hashing import HashingPool
+from backend.core.ratelimit import client_ip
 
 UserDeletedHook = Callable[[PydanticObjectId], Awaitable[object]]
 EndSessions = Callable[..., Awaitable[object]]  # (user_id, reason, request=None)
@@ -81,9 +82,11 @@ class UserManager(ObjectIDIDMixin, KeepOneSuperuserMixin, ThreadedPasswordsMixin
         letters: UserLetters,
         hooks: AccountHooks,
         hashing: HashingPool,
+        client: str | None = None,
     ) -> None:
         super().__init__(user_db, password_helper)
         self.hashing = hashing
+        self.client = client
         # Links are made with the key of the first JWT secret and opened with any (link_tokens.py).
         self.reset_password_token_secrets = [derive_secret(s, "reset-password") for s in settings.jwt_secrets]
         self.verification_token_secrets = [derive_secret(s, "verify") for s in settings.jwt_secrets]
@@ -273,6 +276,7 @@ def user_manager_dependency(
     settings_helper = argon2_password_helper(settings)
 
     async def get_user_manager(
+        request: Request,
         user_db: Annotated[UserDatabase, Depends(get_user_db)],
         password_helper: Annotated[PasswordHelperProtocol | None, Depends(get_password_helper)],
     ) -> AsyncIterator[UserManager]:
@@ -283,6 +287,8 @@ def user_manager_dependency(
             letters=letters,
             hooks=hooks,
             hashing=hashing,
+            # Every hash this request asks for counts toward its client's share of the pool.
+            client=client_ip(request),
         )
 
     return get_user_manager

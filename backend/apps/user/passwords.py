@@ -4,7 +4,8 @@ FastAPI Users calls its (synchronous) password helper from async code: one argon
 (~170 ms with the default m=64 MiB, t=3, p=4) would stall every other request on the worker.
 `ThreadedPasswordsMixin` overrides the few manager methods that hash or verify so that the work
 runs in the app's `HashingPool` (backend/core/hashing.py): a few low-priority threads and a
-short queue, 503 beyond it. Everything else stays FastAPI Users' own code.
+short queue, 503 beyond it, and for each client (the manager's `client`, the address of the
+request it serves) a bounded share of it. Everything else stays FastAPI Users' own code.
 
 A reset link's fingerprint of the password (so the link dies once the password changes) is an
 HMAC of the stored hash, not FastAPI Users' argon2 hash of it: asking for a reset then costs no
@@ -167,12 +168,17 @@ class ThreadedPasswordsMixin(BaseUserManager[models.UP, models.ID]):
     hashing: HashingPool
     # The reset links' keys, one per configured JWT secret; the first is reset_password_token_secret.
     reset_password_token_secrets: list[str]
+    # Whose request this manager serves (its real address): each client gets a bounded share of
+    # the pool's places (core/hashing.py). None for work on no client's behalf (commands, jobs).
+    client: str | None = None
 
     async def hash_password(self, password: str) -> str:
-        return await self.hashing.run(self.password_helper.hash, password)
+        return await self.hashing.run(self.password_helper.hash, password, client=self.client)
 
     async def verify_password(self, password: str, hashed: str) -> tuple[bool, str | None]:
-        return await self.hashing.run(self.password_helper.verify_and_update, password, hashed)
+        return await self.hashing.run(
+            self.password_helper.verify_and_update, password, hashed, client=self.client
+        )
 
     async def create(self, user_create: Any, safe: bool = False, request: Request | None = None) -> models.UP:
         await self.validate_password(user_create.password, user_create)

@@ -8,14 +8,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import ASGITransport, AsyncClient, Response
 
 from backend.apps.user.passwords import get_password_helper
-from backend.tests.conftest import Server, ServerFactory, fast_password_helper
+from backend.tests.conftest import BASE_URL, Server, ServerFactory, fast_password_helper
 from backend.tests.helpers import PASSWORD, mailed_token, register
 from backend.tests.user.test_passwords import FLOWS, prepare
 
 ADMITTED_WITHIN_SECONDS = 0.25  # a request still unanswered by then is waiting in the pool
+POLL_SECONDS, POLLS = 0.01, 500  # waiting for the pool to reach a state: 5 s at most
 
 
 class WaitingPasswordHelper:
@@ -114,12 +115,12 @@ async def test_no_more_than_hashing_concurrency_operations_run_at_once(make_serv
     async with make_server(hashing_concurrency=2, hashing_queue=3) as server:
         await register(server.client(), "crowd@example.com")
         waiting = use(server, WaitingPasswordHelper())
-        client = server.client()
         admitted: list[asyncio.Task[Response]] = []
         refused = None
         # While the gate is closed an admitted login cannot finish: one that answers was refused.
-        for _ in range(12):
-            attempt = log_in(client, "crowd@example.com")
+        # Each from a client of its own, so that only the whole pool's bound applies.
+        for n in range(12):
+            attempt = log_in(client_at(server, f"192.0.2.{n + 1}"), "crowd@example.com")
             done, _ = await asyncio.wait({attempt}, timeout=ADMITTED_WITHIN_SECONDS)
             if done:
                 refused = attempt.result()
@@ -182,3 +183,94 @@ async def test_a_flood_of_forgot_password_never_makes_a_login_answer_503(make_se
 
         assert [a.status_code for a in answers[:-1]] == [202] * 41
         assert answers[-1].status_code == 200, answers[-1].text
+
+
+def client_at(server: Server, address: str) -> AsyncClient:
+    """A client whose requests come from `address` (the ASGI peer, as a socket would give it)."""
+    client = AsyncClient(transport=ASGITransport(server.asgi, client=(address, 40000)), base_url=BASE_URL)
+    server.clients.append(client)
+    return client
+
+
+async def answered(attempts: list["asyncio.Task[Response]"], count: int) -> list[Response]:
+    """The answers once `count` of `attempts` have one (or those within 5 s): while the gate is
+    closed, an attempt that answers was refused."""
+    for _ in range(POLLS):
+        if sum(attempt.done() for attempt in attempts) >= count:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    return [attempt.result() for attempt in attempts if attempt.done()]
+
+
+async def until_admitted(server: Server, places: int) -> None:
+    """Wait (5 s at most) until `places` places of the app's hashing pool are taken."""
+    pool = server.app.state.modules["user"].kit.hashing
+    for _ in range(POLLS):
+        if pool.admitted == places:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    assert pool.admitted == places
+
+
+@pytest.mark.parametrize("arrives", ["peer", "forwarded"])
+async def test_one_client_flooding_logins_never_makes_another_clients_login_answer_503(
+    make_server: ServerFactory, arrives: str
+) -> None:
+    # Limits off, as in a load test. Capacity 1 + 7 = 8 places, a quarter (2) for each client.
+    overrides = {"trusted_proxies": ["127.0.0.1"]} if arrives == "forwarded" else {}
+    async with make_server(
+        hashing_concurrency=1, hashing_queue=7, rate_limit_enabled=False, **overrides
+    ) as server:
+        await register(server.client(), "flooder@example.com")
+        await register(server.client(), "bystander@example.com")
+        waiting = use(server, WaitingPasswordHelper())
+        if arrives == "peer":
+            flooder, bystander = client_at(server, "203.0.113.1"), client_at(server, "198.51.100.2")
+        else:  # one balancer's address, the real clients named by it (X-Forwarded-For)
+            flooder = server.client(headers={"X-Forwarded-For": "203.0.113.1"})
+            bystander = server.client(headers={"X-Forwarded-For": "198.51.100.2"})
+
+        flood = [log_in(flooder, "flooder@example.com") for _ in range(12)]
+        refused = await answered(flood, 12 - 2)
+        await until_admitted(server, 2)  # the flooder's share, and no more
+        logins = [log_in(bystander, "bystander@example.com") for _ in range(2)]
+        await until_admitted(server, 4)  # both admitted during the flood
+        waiting.gate.set()
+        flood_answers = await asyncio.gather(*flood)
+        bystander_answers = await asyncio.gather(*logins)
+
+        assert [answer.status_code for answer in bystander_answers] == [200, 200]
+        assert len(refused) == 12 - 2  # the flooder beyond its share, answered at once
+        for answer in refused:
+            assert_busy(answer)
+        assert sorted(answer.status_code for answer in flood_answers) == [200, 200] + [503] * 10
+        # The flooder's places are given back as its operations end: it is admitted again.
+        await until_admitted(server, 0)
+        assert (await log_in(flooder, "flooder@example.com")).status_code == 200
+
+
+async def test_clients_at_their_share_still_run_at_most_hashing_concurrency_at_once(
+    make_server: ServerFactory,
+) -> None:
+    # Capacity 2 + 6 = 8, a share of 2: four clients fill the pool, a fifth is refused, and no
+    # more than HASHING_CONCURRENCY operations (the memory bound) ever run at once.
+    async with make_server(hashing_concurrency=2, hashing_queue=6, rate_limit_enabled=False) as server:
+        await register(server.client(), "crowd@example.com")
+        waiting = use(server, WaitingPasswordHelper())
+        attempts = []
+        refused: list[int] = []  # how many of each client's logins were refused at once
+        for n in range(4):
+            client = client_at(server, f"192.0.2.{n + 1}")
+            mine = [log_in(client, "crowd@example.com") for _ in range(3)]
+            refused.append(len(await answered(mine, 1)))
+            await until_admitted(server, 2 * (n + 1))
+            attempts += mine
+        fifth = await log_in(client_at(server, "192.0.2.9"), "crowd@example.com")
+        waiting.gate.set()
+        answers = await asyncio.gather(*attempts)
+
+        assert refused == [1, 1, 1, 1]  # each client's third login, beyond its share
+        assert_busy(fifth)  # every place taken, though this client held none
+        assert sorted(answer.status_code for answer in answers) == [200] * 8 + [503] * 4
+        assert waiting.most_at_once == 2
+        assert waiting.operations == 8
