@@ -138,6 +138,16 @@ def test_tokens_in_links_stay_out_of_the_access_log(tmp_path: Path) -> None:
         "PUBLIC_URL": "https://farm.example.com",
     }
     secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    # As an operator deploys: `manage migrate` first (production start-up only checks indexes).
+    migrate = subprocess.run(
+        [sys.executable, "-m", "backend.manage", "migrate"],
+        cwd=REPO_ROOT,
+        env={**server_env(tmp_path, free_port()), **production},
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+    assert migrate.returncode == 0, migrate.stderr
     with running_server(tmp_path, env=production) as client:
         for path in ["/reset-password", "/verify"]:
             client.get(path, params={"token": secret_looking}, headers={"Accept": "text/html"})
