@@ -82,7 +82,7 @@ async def every_token_link() -> list[str]:
     sent: list[EmailMessage] = []
 
     class Keep:
-        def send(self, letter: Letter) -> None:
+        async def send(self, letter: Letter) -> None:
             sent.append(letter.message)
 
     settings = Settings(environment="development", public_url="https://farm.test")
