@@ -136,8 +136,6 @@ def test_tokens_in_links_stay_out_of_the_access_log(tmp_path: Path) -> None:
         "JWT_SECRET_KEY": "serve-test-secret-0123456789-abcdefghijklmnop",
         "REALM_APP_ID": "application-0-test",
         "PUBLIC_URL": "https://farm.example.com",
-        # The twelve logins come from one address: within its share (a quarter) of the pool.
-        "HASHING_QUEUE": "48",
     }
     secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
     # As an operator deploys: `manage migrate` first (production start-up only checks indexes).
@@ -162,7 +160,8 @@ def test_tokens_in_links_stay_out_of_the_access_log(tmp_path: Path) -> None:
 
 
 def test_sigterm_lets_accepted_requests_finish_then_exits(tmp_path: Path) -> None:
-    with running_server(tmp_path, env={"SHUTDOWN_GRACE_SECONDS": "30"}) as client:
+    # The twelve logins come from one address: within its share (a quarter) of the pool.
+    with running_server(tmp_path, env={"SHUTDOWN_GRACE_SECONDS": "30", "HASHING_QUEUE": "48"}) as client:
         email = "leaving@example.com"
         client.post("/auth/register", json={"email": email, "password": PASSWORD})
         process: subprocess.Popen[str] = client.process  # type: ignore[attr-defined]
