@@ -126,7 +126,7 @@ lint: $(VENV)/.dev frontend/node_modules/.installed
 
 test-backend: $(VENV)/.dev $(DB_VENV)/.installed backend/tests/node/node_modules/.installed \
 	tools/oidc-provider/node_modules/.installed frontend/node_modules/.installed
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test-frontend: frontend/node_modules/.installed api-check
 	$(NPM) run typecheck
