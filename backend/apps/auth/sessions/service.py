@@ -28,7 +28,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from beanie import PydanticObjectId
 from bson import ObjectId
@@ -232,6 +232,10 @@ class Sessions:
         )
         if racing:  # the one successor, unused yet (else the generation would be further on)
             return Refreshed(session, user, self.tokens.make(session))
+        await self._reused(session, request)
+
+    async def _reused(self, session: Session, request: Request | None) -> NoReturn:
+        """A token whose successor was handed out came back: the session ends, and so does the refresh."""
         await self.end(
             session.user_id,
             session.id,
@@ -260,14 +264,7 @@ class Sessions:
         generation = session.generation
         if not claimed:
             if old.used_at is None or now - old.used_at > self.grace:
-                await self.end(
-                    session.user_id,
-                    session.id,
-                    "refresh token reuse",
-                    event="refresh_token_reused",
-                    request=request,
-                )
-                raise RefreshRefused("REFRESH_TOKEN_REUSED")
+                await self._reused(session, request)
             # Used moments ago: by the claim of a racing request, whose successor it gets; or by
             # a rotation of the version before, or a claim that failed before rotating (the
             # session still at its first generation), and it rotates now.
