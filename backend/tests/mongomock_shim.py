@@ -4,10 +4,13 @@ Beanie 2 calls `list_collection_names(authorizedCollections=True, nameOnly=True)
 `collection.aggregate(...)` (PyMongo's async API returns the cursor from a coroutine).
 `create_indexes` drops an IndexModel's partial filter and collation: they are kept, so the start-up
 check of indexes (core/migrations.py) sees what it declared (mongomock still ignores both).
+`$unionWith` (MongoDB 4.4), which the second-factor read uses, is not one of its stages: it is
+added, running the sub-pipeline on the other collection as MongoDB does.
 """
 
 from typing import Any
 
+from mongomock import aggregate
 from mongomock.collection import Collection
 from mongomock_motor import AsyncLatentCommandCursor, AsyncMongoMockClient, AsyncMongoMockDatabase
 from pymongo import IndexModel
@@ -50,6 +53,14 @@ def _create_indexes_keeping_options(
     return names
 
 
+def _union_with(in_collection: list[dict[str, Any]], database: Any, options: Any) -> list[dict[str, Any]]:
+    if isinstance(options, str):
+        options = {"coll": options}
+    other = database.get_collection(options["coll"])
+    return in_collection + list(other.aggregate(options.get("pipeline", [])))
+
+
+aggregate._PIPELINE_HANDLERS["$unionWith"] = _union_with
 Collection.create_indexes = _create_indexes_keeping_options  # type: ignore[method-assign]
 AsyncMongoMockDatabase.list_collection_names = _list_collection_names_ignoring_options  # type: ignore[method-assign]
 AsyncLatentCommandCursor.__await__ = _await_cursor  # type: ignore[attr-defined]

@@ -11,9 +11,10 @@ account's first factor (10, shown once) and go with its last.
 
 Storage: one document per account in `second_factors` (`_id` = the user's id) holds the small
 state of the factors that need one, each factor's own fields (`Factor.state_fields`: TOTP's
-encrypted secret and last step, the recovery codes' hashes): one read tells a sign-in which
-second steps an account has. Passkeys keep their own collection. Deleting a user, or an
-administrator's reset, removes all of it.
+encrypted secret and last step, the recovery codes' hashes). A factor that keeps documents of its
+own (passkeys) names its collection (`Factor.collection`), and the same read asks whether the
+account has one there (`$unionWith`): one database command tells a sign-in which second steps an
+account has. Deleting a user, or an administrator's reset, removes all of it.
 """
 
 from datetime import datetime
@@ -61,6 +62,9 @@ class Factor(Protocol):
     # Its fields of the account's second_factors document, with their values while it has none.
     state_fields: dict[str, Any]
     backup: bool  # offered only beside another factor (recovery codes)
+    # The collection of its own documents (with the account's `user_id`), if it keeps any: the
+    # state read then says whether the account has one (`has_own_documents`).
+    collection: str | None
 
     async def enrolled(self, user_id: PydanticObjectId, state: dict[str, Any] | None) -> bool:
         """Whether the account has this factor (`state`: its second_factors document)."""
@@ -122,6 +126,14 @@ class Proof(BaseModel):
 NOT_ENABLED = refusal(status.HTTP_409_CONFLICT, "MFA_NOT_ENABLED", "Two-step sign-in is not on.")
 
 
+OWN_DOCUMENTS = "_own_documents"  # the state's key for them; no factor's field is named so
+
+
+def has_own_documents(method: Method, state: dict[str, Any] | None) -> bool:
+    """Whether `state` (`SecondFactors.state`) found a document of `method` in its collection."""
+    return state is not None and method in state.get(OWN_DOCUMENTS, ())
+
+
 class SecondFactors:
     """The registered factors, and what an account has of them."""
 
@@ -166,7 +178,22 @@ class SecondFactors:
         return {name: value for name, value in fields.items() if name not in leave}
 
     async def state(self, user_id: PydanticObjectId) -> dict[str, Any] | None:
-        return await states().find_one({"_id": user_id})
+        """The account's second_factors document (None: it has none, nor any factor's own
+        document) and, in the same command, the methods with a document in their own collection
+        (`OWN_DOCUMENTS`, read by `has_own_documents`)."""
+        pipeline: list[dict[str, Any]] = [{"$match": {"_id": user_id}}]
+        for factor in self.factors:
+            if factor.collection:
+                found = [{"$match": {"user_id": user_id}}, {"$limit": 1}]
+                found.append({"$project": {"_id": 0, "method": {"$literal": factor.method}}})
+                pipeline.append({"$unionWith": {"coll": factor.collection, "pipeline": found}})
+        documents = await (await states().aggregate(pipeline)).to_list()
+        state = next((d for d in documents if "_id" in d), None)  # the others have no _id
+        own = [d["method"] for d in documents if "_id" not in d]
+        if state is None and not own:
+            return None
+        state = state if state is not None else {"_id": user_id, **self.new_state_fields()}
+        return state | {OWN_DOCUMENTS: own}
 
     async def methods(self, user_id: PydanticObjectId, state: dict[str, Any] | None = None) -> list[Method]:
         """The second-step methods the account has, in the order a sign-in offers them: the

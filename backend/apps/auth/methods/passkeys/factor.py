@@ -5,7 +5,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pydantic import Field
 
-from backend.apps.auth.flows.factors import Purpose
+from backend.apps.auth.flows.factors import Purpose, has_own_documents
 from backend.apps.auth.flows.verification import count_of
 from backend.apps.auth.methods.passkeys.models import AuthenticationResponse
 from backend.apps.auth.methods.passkeys.service import Passkeys
@@ -25,12 +25,13 @@ class PasskeyFactor:
     }
     state_fields: dict[str, Any] = {}  # passkeys keep their own collection (models.py)
     backup = False
+    collection = "passkeys"
 
     def __init__(self, passkeys: Passkeys) -> None:
         self.passkeys = passkeys
 
     async def enrolled(self, user_id: PydanticObjectId, state: dict[str, Any] | None) -> bool:
-        return await self.passkeys.count(user_id) > 0
+        return has_own_documents("passkey", state)  # the state read looked in `passkeys`
 
     async def status(self, user_id: PydanticObjectId, state: dict[str, Any] | None) -> dict[str, Any]:
         return {

@@ -28,6 +28,7 @@ class RecoveryCodeFactor:
     status_fields = {"recovery_codes_left": (int, Field())}
     state_fields = {"recovery_codes": []}  # SHA-256 of each unused code
     backup = True
+    collection = None  # its state is all in second_factors
 
     def __init__(self, factors: SecondFactors) -> None:
         self.factors = factors

@@ -278,6 +278,7 @@ class TotpFactor:
     status_fields = {"totp_enabled": (bool, Field())}
     state_fields = STATE_FIELDS
     backup = False
+    collection = None  # its state is all in second_factors
 
     def __init__(self, totp: Totp) -> None:
         self.totp = totp
