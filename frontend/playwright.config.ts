@@ -53,7 +53,9 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
-    trace: "retain-on-failure",
+    // A trace records every step of every test (a fifth of the run's CPU): only when asked,
+    // E2E_TRACE=retain-on-failure (or on) keeps it, for `npx playwright show-trace`.
+    trace: (process.env.E2E_TRACE as "on" | "retain-on-failure" | undefined) ?? "off",
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
